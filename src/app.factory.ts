@@ -104,7 +104,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // Anonymous endpoints need no security (spec §3).
-  const anonymous = new Set(['login', 'logout', 'logoutWithGet', 'getStatus']);
+  const anonymous = new Set(['login', 'obtainToken', 'logout', 'logoutWithGet', 'getStatus']);
   for (const methods of Object.values(document.paths)) {
     for (const operation of Object.values(methods)) {
       if (operation && typeof operation === 'object' && 'operationId' in operation && anonymous.has(operation.operationId as string)) {

@@ -17,7 +17,7 @@ export class AuthController {
     private readonly queries: QueryBus,
   ) {}
 
-  @Post(['login', 'token'])
+  @Post('login')
   @Public()
   @HttpCode(200)
   @ApiOperation({ operationId: 'login', summary: 'Log in with a username or e-mail and a password; answers a token' })
@@ -27,6 +27,16 @@ export class AuthController {
     const identifier = body.username ?? body.email;
     if (!identifier) throw ValidationFailed.field('username', 'This field is required');
     return this.commands.execute(new LoginCommand(identifier, body.password, userAgent ?? '', ip));
+  }
+
+  @Post('token')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'obtainToken', summary: 'Same as POST /auth/login/' })
+  @ApiOk(LoginResponse)
+  @ApiErrors(400, 401)
+  token(@Body() body: LoginBody, @Headers('user-agent') userAgent: string | undefined, @Ip() ip: string) {
+    return this.login(body, userAgent, ip);
   }
 
   @Post('logout')

@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase } from './support/test-app.js';
+import { processExists, ServerProcess } from './support/server-process.js';
+
+/**
+ * `npm start` as a user meets it: the built server as a child process, with no configuration but a
+ * DATA_DIR and a port, on the embedded PostgreSQL (spec §4.1, §9; issue: the embedded default).
+ */
+describe('the server process on the embedded PostgreSQL', () => {
+  let dataDir: string;
+  const running: ServerProcess[] = [];
+  const start = async (env: Record<string, string> = {}) => {
+    const server = await ServerProcess.start({ DATA_DIR: dataDir, ...env });
+    running.push(server);
+    return server;
+  };
+  const login = (server: ServerProcess, username: string, password: string) =>
+    fetch(`${server.url}/auth/login/`, { method: 'POST', body: new URLSearchParams({ username, password }) });
+
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-process-'));
+    fs.chmodSync(dataDir, 0o755);
+  });
+  afterAll(async () => {
+    for (const server of running) if (server.exitCode === null) await server.stop('SIGKILL').catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  let adminPassword: string;
+
+  it('first start: initialises the cluster, prints a generated admin password once, and that login works', async () => {
+    const server = await (await start()).ready();
+    const match = /password=(\S+) http/.exec(server.output);
+    expect(match).not.toBeNull();
+    adminPassword = match![1];
+    const res = await login(server, 'admin', adminPassword);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.token.length).toBeGreaterThanOrEqual(100);
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
+
+    // PostgreSQL refuses root: when the tests run as root, it runs as the postgres system user.
+    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${server.postgresPid}/status`, 'utf8'))![1];
+    if (process.getuid!() === 0) expect(Number(uid)).not.toBe(0);
+
+    // One JSON log line per request with the fields of spec §9.
+    const line = await server.line('"path":"/api/v1/auth/login/"');
+    expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['method', 'path', 'status', 'duration_ms', 'request_id', 'user']));
+
+    const pgPid = server.postgresPid;
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(server.output).toContain('stopped');
+    expect(processExists(pgPid)).toBe(false);
+  });
+
+  it('second start: reuses the data, prints no new password, and stops cleanly on SIGINT', async () => {
+    const server = await (await start()).ready();
+    expect(server.output).not.toContain('shown only this once');
+    expect((await login(server, 'admin', adminPassword)).status).toBe(200);
+    const pgPid = server.postgresPid;
+    expect(await server.stop('SIGINT')).toBe(0);
+    expect(processExists(pgPid)).toBe(false);
+  });
+
+  it('recovers from a killed previous run that left PostgreSQL running', async () => {
+    const crashed = await (await start()).ready();
+    const orphan = crashed.postgresPid;
+    await crashed.stop('SIGKILL');
+    expect(processExists(orphan)).toBe(true);
+
+    const server = await (await start()).ready();
+    expect(server.output).toContain('left running by a previous run');
+    expect(processExists(orphan)).toBe(false);
+    expect((await login(server, 'admin', adminPassword)).status).toBe(200);
+    expect(await server.stop()).toBe(0);
+  });
+
+  it('recovers from a stale lock file whose process is gone', async () => {
+    fs.writeFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), '999999\n' + path.join(dataDir, 'pg') + '\n0\n5432\n');
+    const server = await (await start()).ready();
+    expect(server.output).toContain('removing the stale lock');
+    expect(await server.stop()).toBe(0);
+  });
+
+  it('refuses, with a clear message, a DATA_DIR that another running server uses', async () => {
+    const first = await (await start()).ready();
+    const second = await start();
+    expect(await second.exit()).toBe(1);
+    expect(second.output).toContain('in use by another running Fieldbase');
+    expect((await login(first, 'admin', adminPassword)).status).toBe(200);
+    expect(await first.stop()).toBe(0);
+  });
+
+  it('as root, says plainly when the postgres user cannot reach DATA_DIR', async () => {
+    if (process.getuid!() !== 0) return; // the rule only exists for root
+    const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-closed-')); // mode 700, owned by root
+    try {
+      const server = await ServerProcess.start({ DATA_DIR: path.join(closed, 'data') });
+      running.push(server);
+      expect(await server.exit()).toBe(1);
+      expect(server.output).toContain('cannot reach DATA_DIR');
+      expect(server.output).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      fs.rmSync(closed, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at start on a bad configuration value, naming the variable', async () => {
+    const server = await start({ AUTH_TOKEN_EXPIRATION_HOURS: 'forever' });
+    expect(await server.exit()).toBe(1);
+    expect(server.output).toContain('AUTH_TOKEN_EXPIRATION_HOURS');
+  });
+
+  it('with DATABASE_URL starts nothing embedded', async () => {
+    const database = await createTestDatabase();
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-external-'));
+    try {
+      const server = await (await ServerProcess.start({ DATA_DIR: otherDir, DATABASE_URL: database.url, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'boss-password' })).ready();
+      running.push(server);
+      expect(server.output).not.toContain('embedded PostgreSQL');
+      expect(fs.existsSync(path.join(otherDir, 'pg'))).toBe(false);
+      expect((await login(server, 'boss', 'boss-password')).status).toBe(200);
+      expect(await server.stop()).toBe(0);
+    } finally {
+      await database.drop();
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+/** The built server (dist/, made by `npm test` before jest runs) as a real child process. */
+export class ServerProcess {
+  output = '';
+  exitCode: number | null = null;
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout!.on('data', (chunk) => (this.output += chunk));
+    child.stderr!.on('data', (chunk) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve((this.exitCode = code))));
+  }
+
+  static async start(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServerProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.resolve(script)], {
+      env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServerProcess(child, port);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/api/v1`;
+  }
+
+  /** Resolves when the server listens; rejects with its output when it exits first. */
+  async ready(timeoutMs = 30_000): Promise<this> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes('Fieldbase listening')) {
+      if (this.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start (exit ${this.exitCode}):\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this;
+  }
+
+  /** Waits until the output has a line containing `text`, and returns that line. */
+  async line(text: string, timeoutMs = 5_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.output.split('\n').find((l) => l.includes(text));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no line with ${text} in:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async exit(timeoutMs = 30_000): Promise<number | null> {
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs).unref());
+    return Promise.race([this.exited, timer]);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.exitCode === null) this.child.kill(signal);
+    return this.exit();
+  }
+
+  /** The pid of the embedded PostgreSQL, from the start-up log line. */
+  get postgresPid(): number {
+    const match = /embedded PostgreSQL \d+ listening on [^ ]+ \(pid (\d+)\)/.exec(this.output);
+    if (!match) throw new Error(`no embedded PostgreSQL in the output:\n${this.output}`);
+    return Number(match[1]);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return !/^State:\s+Z/m.test(status);
+  } catch {
+    return false;
+  }
+}
