@@ -37,7 +37,7 @@ describe('the server process on the embedded PostgreSQL', () => {
     adminPassword = match![1];
     const res = await login(server, 'admin', adminPassword);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { token: string };
     expect(body.token.length).toBeGreaterThanOrEqual(100);
     expect(fs.existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
 

@@ -92,3 +92,21 @@ export class UnknownError extends ApiError {
     super(500, 'unknown_error', 'An unexpected error occurred');
   }
 }
+
+export class ProjectAlreadyExists extends ApiError {
+  constructor(owner: string, name: string) {
+    super(400, 'project_already_exists', `${owner} already has a project named "${name}"`, { name: [`${owner} already has a project named "${name}"`] });
+  }
+}
+
+export class QgisProjectFileNotAllowed extends ApiError {
+  constructor(message = 'A shared_datasets project cannot have a QGIS project file') {
+    super(400, 'qgis_project_file_not_allowed', message);
+  }
+}
+
+export class OverQuota extends ApiError {
+  constructor(owner: string, neededBytes: number, quotaBytes: number) {
+    super(402, 'over_quota', `This would exceed the storage quota of ${owner}`, { needed_bytes: neededBytes, quota_bytes: quotaBytes });
+  }
+}

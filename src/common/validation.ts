@@ -38,14 +38,11 @@ export function parseBoolean(value: unknown): unknown {
 }
 
 /** Coerces a body or query field with `parseBoolean`; pair it with `@IsBoolean()`. */
-export const ToBoolean = () => Transform(({ obj, key }) => parseBoolean(obj[key]));
+export const ToBoolean = () => Transform(({ value }) => parseBoolean(value));
 
 /** Form fields arrive as strings: this turns a whole-number string into a number and leaves anything else for the validator to refuse. */
 export const ToInteger = () =>
-  Transform(({ obj, key }) => {
-    const value = obj[key];
-    return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-  });
+  Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value));
 
 /** Form bodies may send an empty value for "unset": that means null for nullable fields. */
-export const EmptyAsNull = () => Transform(({ obj, key }) => (obj[key] === '' ? null : obj[key]));
+export const EmptyAsNull = () => Transform(({ value }) => (value === '' ? null : value));

@@ -2,10 +2,11 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import { AuthToken } from '../auth/auth-token.entity.js';
 import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
+import { ProjectsAndRoles1764403200000 } from './migrations/1764403200000-projects-and-roles.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const entities = [Account, AuthToken];
-export const migrations = [AccountsAndTokens1764316800000];
+export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

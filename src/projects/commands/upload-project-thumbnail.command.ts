@@ -1,0 +1,74 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { imageSize } from 'image-size';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { ValidationFailed } from '../../common/errors.js';
+import { FileStorage } from '../../storage/file-storage.js';
+
+/** The formats a thumbnail may have, recognised by their first bytes. */
+const FORMATS = [
+  { type: 'png', contentType: 'image/png', magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { type: 'jpg', contentType: 'image/jpeg', magic: Buffer.from([0xff, 0xd8, 0xff]) },
+] as const;
+
+/** POST /projects/{id}/thumbnail/ (spec §5.7): a real PNG or JPEG within the size and dimension limits. */
+export class UploadProjectThumbnailCommand extends Command<void> {
+  constructor(
+    readonly projectId: string,
+    readonly file: Express.Multer.File | undefined,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(UploadProjectThumbnailCommand)
+export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProjectThumbnailCommand> {
+  constructor(
+    private readonly db: DataSource,
+    private readonly storage: FileStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute({ projectId, file }: UploadProjectThumbnailCommand): Promise<void> {
+    if (!file) throw ValidationFailed.field('thumbnail', 'A file is required in the multipart field "thumbnail"');
+    const bytes = file.buffer;
+    if (bytes.length > this.config.thumbnailMaxBytes) throw ValidationFailed.field('thumbnail', `Must be at most ${this.config.thumbnailMaxBytes} bytes`);
+    const format = FORMATS.find((f) => bytes.subarray(0, f.magic.length).equals(f.magic));
+    const size = format ? this.dimensions(bytes) : null;
+    if (!format || !size || size.type !== format.type) throw ValidationFailed.field('thumbnail', 'Must be a PNG or JPEG image');
+    const max = this.config.thumbnailMaxDimension;
+    if (size.width > max || size.height > max) throw ValidationFailed.field('thumbnail', `Must be at most ${max}×${max} pixels, got ${size.width}×${size.height}`);
+
+    const key = `thumbnails/${projectId}/${randomUUID()}.${format.type}`;
+    await this.storage.put(key, Readable.from([bytes]));
+    let previous: string | null;
+    try {
+      previous = await this.db.transaction(async (db) => {
+        const [old] = await db.query(`SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+        await db.query(`UPDATE projects SET thumbnail_key = $2, thumbnail_content_type = $3, thumbnail_etag = $4 WHERE id = $1`, [
+          projectId,
+          key,
+          format.contentType,
+          createHash('md5').update(bytes).digest('hex'),
+        ]);
+        return old?.thumbnail_key ?? null;
+      });
+    } catch (error) {
+      await this.storage.delete(key);
+      throw error;
+    }
+    if (previous) await this.storage.delete(previous);
+  }
+
+  private dimensions(bytes: Buffer): { width: number; height: number; type: string } | null {
+    try {
+      const { width, height, type } = imageSize(bytes);
+      return width && height && type ? { width, height, type } : null;
+    } catch {
+      return null;
+    }
+  }
+}

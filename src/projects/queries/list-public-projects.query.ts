@@ -1,0 +1,37 @@
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import type { Actor } from '../../auth/actor.js';
+import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
+import { projectsWithRoleSql, toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
+import { projectRolesSql } from '../roles/project-roles.sql.js';
+import { orderBySql, ProjectFilters } from './project-filters.js';
+
+/** GET /projects/public/: every public project, each with the caller's real role (at least reader/public). */
+export class ListPublicProjectsQuery extends Query<Page<ProjectResponse>> {
+  constructor(
+    readonly actor: Actor,
+    readonly criteria: { search?: string; ordering?: string },
+    readonly page: PageRequest,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ListPublicProjectsQuery)
+export class ListPublicProjectsHandler implements IQueryHandler<ListPublicProjectsQuery> {
+  constructor(private readonly db: DataSource) {}
+
+  async execute({ actor, criteria, page }: ListPublicProjectsQuery): Promise<Page<ProjectResponse>> {
+    const params: unknown[] = [actor.id];
+    const roles = projectRolesSql('$1', { scope: 'p.is_public', includePublic: true });
+    const filters = new ProjectFilters(params).search(criteria.search);
+    const countParams: unknown[] = [];
+    const countFilters = new ProjectFilters(countParams).search(criteria.search);
+    const rows = await this.db.query(projectsWithRoleSql(roles, `${filters.where} ${orderBySql(criteria.ordering)} ${limitOffsetSql(page, params)}`), params);
+    const [{ count }] = await this.db.query(
+      `SELECT count(*)::int AS count FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`,
+      countParams,
+    );
+    return new Page(rows.map(toProjectResponse), count, page);
+  }
+}

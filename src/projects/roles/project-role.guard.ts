@@ -1,0 +1,65 @@
+import { applyDecorators, createParamDecorator, Injectable, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiParam } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { DataSource } from 'typeorm';
+import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common/errors.js';
+import { projectRolesSql } from './project-roles.sql.js';
+import { may, type ProjectAccess, type ProjectAction } from './roles.js';
+
+const ACTION = 'fieldbase:project-action';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+declare module 'express' {
+  interface Request {
+    projectAccess?: ProjectAccess;
+  }
+}
+
+/**
+ * For routes with a project id in the path (`:projectId`): 400 for a malformed id, 404 when no such
+ * project exists, 403 when the caller's role (from the one role query) does not allow `action`.
+ * The computed {role, origin} is attached to the request for the handler.
+ */
+export const ProjectPermission = (action: ProjectAction) =>
+  applyDecorators(
+    SetMetadata(ACTION, action),
+    UseGuards(ProjectRoleGuard),
+    ApiParam({ name: 'projectId', description: 'Project id (UUID)', schema: { type: 'string', format: 'uuid' } }),
+  );
+
+/** The access the guard computed: `{projectId, role, origin}`. */
+export const CurrentProjectAccess = createParamDecorator((_: unknown, context: ExecutionContext): ProjectAccess => {
+  return context.switchToHttp().getRequest<Request>().projectAccess!;
+});
+
+@Injectable()
+export class ProjectRoleGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly db: DataSource,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const action = this.reflector.get<ProjectAction>(ACTION, context.getHandler());
+    const access = await projectAccess(this.db, req.actor!.id, String(req.params.projectId));
+    if (!may(access.role, action)) throw new PermissionDenied();
+    req.projectAccess = access;
+    return true;
+  }
+}
+
+/** The caller's role on one project (400 malformed id, 404 no such project). */
+export async function projectAccess(db: DataSource, userId: string, rawId: string): Promise<ProjectAccess> {
+  if (!UUID.test(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
+  const projectId = rawId.toLowerCase();
+  const [row] = await db.query(
+    `SELECT p.id, r.role, r.origin FROM projects p
+       LEFT JOIN (${projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true })}) r ON r.project_id = p.id
+      WHERE p.id = $1`,
+    [projectId, userId],
+  );
+  if (!row) throw new ObjectNotFound('No such project');
+  return { projectId, role: row.role, origin: row.origin };
+}

@@ -1,0 +1,31 @@
+/** Project roles, highest first (spec §6.1). */
+export const PROJECT_ROLES = ['admin', 'manager', 'editor', 'reporter', 'reader'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+/** Where a role comes from; on equal roles the origin listed first wins (spec §6.2). */
+export const ROLE_ORIGINS = ['direct', 'organization', 'team', 'public'] as const;
+export type RoleOrigin = (typeof ROLE_ORIGINS)[number];
+
+/** The caller's role on one project, as the role SQL computed it; null fields: no role. */
+export interface ProjectAccess {
+  projectId: string;
+  role: ProjectRole | null;
+  origin: RoleOrigin | null;
+}
+
+/** What each role may do (spec §6.4): the one permission table. */
+export const PERMISSIONS = {
+  read: ['admin', 'manager', 'editor', 'reporter', 'reader'],
+  uploadThumbnail: ['admin', 'manager', 'editor', 'reporter'],
+  uploadFiles: ['admin', 'manager', 'editor', 'reporter'],
+  modifyRestrictedFiles: ['admin', 'manager'],
+  deleteFiles: ['admin', 'manager', 'editor'],
+  update: ['admin', 'manager'],
+  manageCollaborators: ['admin', 'manager'],
+  delete: ['admin'],
+} as const satisfies Record<string, readonly ProjectRole[]>;
+export type ProjectAction = keyof typeof PERMISSIONS;
+
+export function may(role: ProjectRole | null, action: ProjectAction): boolean {
+  return role !== null && (PERMISSIONS[action] as readonly ProjectRole[]).includes(role);
+}
