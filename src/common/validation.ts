@@ -1,5 +1,6 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
+import { ValidateIf } from 'class-validator';
 import { ValidationFailed, type FieldErrors } from './errors.js';
 
 /** DTO validation for bodies and query strings: unknown fields dropped, failures as `validation_error` per field. */
@@ -46,3 +47,9 @@ export const ToInteger = () =>
 
 /** Form bodies may send an empty value for "unset": that means null for nullable fields. */
 export const EmptyAsNull = () => Transform(({ value }) => (value === '' ? null : value));
+
+/**
+ * Optional, but a JSON null is a value to validate (400 naming the field), not "leave unchanged":
+ * @IsOptional() would let null through to a NOT NULL column.
+ */
+export const ValidateWhenPresent = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);

@@ -1,14 +1,14 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
-import { PermissionDenied } from '../../common/errors.js';
+import { PermissionDenied, ValidationFailed } from '../../common/errors.js';
 import { AccountType } from '../account.entity.js';
 import { findAccount } from '../queries/get-user.query.js';
 
 /**
- * DELETE /users/{username}/ (spec §4.1): staff delete persons. Tokens and every other row that points
- * at the account go with it through ON DELETE CASCADE, in the same statement. An account that owns
- * projects stays (400) once projects exist: the projects migration adds that check as a foreign key.
+ * DELETE /users/{username}/ (spec §4.1): staff delete persons. Only accounts that own no project can
+ * go (400); tokens, memberships and collaborations go with the account through ON DELETE CASCADE, in
+ * the same transaction.
  */
 export class DeleteAccountCommand extends Command<void> {
   constructor(
@@ -26,6 +26,12 @@ export class DeleteAccountHandler implements ICommandHandler<DeleteAccountComman
   async execute({ actor, username }: DeleteAccountCommand): Promise<void> {
     const account = await findAccount(this.db, username);
     if (account.type !== AccountType.Person || !actor.isStaff) throw new PermissionDenied('Only staff may delete persons');
-    await this.db.query(`DELETE FROM accounts WHERE id = $1`, [account.id]);
+    await this.db.transaction(async (db) => {
+      // FOR UPDATE conflicts with the key-share lock a project insert takes on its owner: none can appear meanwhile.
+      await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [account.id]);
+      const [owned] = await db.query(`SELECT count(*)::int AS count FROM projects WHERE owner_id = $1`, [account.id]);
+      if (owned.count > 0) throw ValidationFailed.field('username', `${account.username} still owns ${owned.count} project(s); transfer or delete them first`);
+      await db.query(`DELETE FROM accounts WHERE id = $1`, [account.id]);
+    });
   }
 }

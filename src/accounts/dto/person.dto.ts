@@ -18,11 +18,7 @@ export interface PersonRow {
 /** The SELECT list for PersonRow from `accounts a` (storage_used_bytes: see personRowSql). */
 export const PERSON_COLUMNS = `a.id, a.type, a.username, a.email, a.first_name, a.last_name, a.is_staff, a.storage_quota_bytes`;
 
-/**
- * Storage used by an account: the sum of file_storage_bytes over the projects it owns (spec §8). No
- * projects table exists before the Projects module, so every account uses 0 bytes until then.
- */
-export const STORAGE_USED_SQL = `0`;
+export { STORAGE_USED_SQL } from '../storage-usage.js';
 
 export class PersonResponse {
   @ApiProperty({ example: 'alice' }) username: string;

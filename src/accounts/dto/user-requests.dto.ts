@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
-import { EmptyAsNull, ToBoolean, ToInteger } from '../../common/validation.js';
+import { EmptyAsNull, ToBoolean, ToInteger, ValidateWhenPresent } from '../../common/validation.js';
 
 export class CreatePersonBody {
   @ApiProperty({ example: 'alice', description: '3–150 characters: a letter, then letters, digits, "-" or "_"; not a reserved word' })
@@ -32,30 +32,30 @@ export class CreatePersonBody {
 
 export class UpdateUserBody {
   @ApiPropertyOptional({ maxLength: 150 })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   @MaxLength(150)
   first_name?: string;
 
   @ApiPropertyOptional({ maxLength: 150 })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   @MaxLength(150)
   last_name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({ minLength: 8 })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   @MaxLength(1024)
   password?: string;
 
-  @ApiPropertyOptional({ nullable: true, type: Integer(), description: 'Staff only; null: the server default' })
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: 'Staff only; null: the server default' })
   @EmptyAsNull()
   @ToInteger()
   @ValidateIf((_, value) => value !== null && value !== undefined)
@@ -64,21 +64,18 @@ export class UpdateUserBody {
   storage_quota_bytes?: number | null;
 
   @ApiPropertyOptional({ description: 'Staff only' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @ToBoolean()
   @IsBoolean()
   is_active?: boolean;
 
   @ApiPropertyOptional({ description: 'Not changeable through the API (use the operator CLI); a different value is 403' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @ToBoolean()
   @IsBoolean()
   is_staff?: boolean;
 }
 
-function Integer() {
-  return Number;
-}
 
 export class ListUsersParams {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the account name' })

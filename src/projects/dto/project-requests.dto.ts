@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
-import { EmptyAsNull, ToBoolean } from '../../common/validation.js';
+import { EmptyAsNull, ToBoolean, ValidateWhenPresent } from '../../common/validation.js';
 import { PROJECT_TYPES, type ProjectType } from './project.dto.js';
 
 /** A boolean body or query field: true/false, True/False, 1/0; empty means absent. */
@@ -14,7 +14,7 @@ const OptionalBoolean = () => (target: object, key: string) => {
 /** The writable fields of a project (spec §5.1), shared by create and update. */
 export class ProjectFields {
   @ApiPropertyOptional({ maxLength: 100000 })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   @MaxLength(100000)
   description?: string;
@@ -28,7 +28,7 @@ export class ProjectFields {
   private?: boolean | null;
 
   @ApiPropertyOptional({ enum: ['regular', 'template'], description: 'shared_datasets comes only from the name' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsIn(PROJECT_TYPES)
   project_type?: ProjectType;
 
@@ -55,19 +55,19 @@ export class CreateProjectBody extends ProjectFields {
   name: string;
 
   @ApiPropertyOptional({ description: 'A person or organization; default: the caller' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   owner?: string;
 }
 
 export class UpdateProjectBody extends ProjectFields {
   @ApiPropertyOptional({ pattern: '^[A-Za-z0-9._-]+$', maxLength: 255, description: 'Required by PUT' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   name?: string;
 
   @ApiPropertyOptional({ description: 'A different owner transfers the project (spec §5.6)' })
-  @IsOptional()
+  @ValidateWhenPresent()
   @IsString()
   owner?: string;
 }
