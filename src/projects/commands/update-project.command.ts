@@ -58,16 +58,12 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
         changes.name = body.name;
       }
       if (body.project_type !== undefined) {
+        // shared_datasets comes only from the name and stays; regular and template switch freely.
         const becoming = (changes.project_type as string | undefined) ?? project.project_type;
-        if (body.project_type !== becoming) {
-          throw ValidationFailed.field(
-            'project_type',
-            becoming === 'shared_datasets' || body.project_type === 'shared_datasets'
-              ? 'shared_datasets comes only from the project name, and a shared_datasets project keeps its type'
-              : 'Invalid project type',
-          );
+        if (body.project_type !== becoming && (becoming === 'shared_datasets' || body.project_type === 'shared_datasets')) {
+          throw ValidationFailed.field('project_type', 'shared_datasets comes only from the project name, and a shared_datasets project keeps its type');
         }
-        if (body.project_type !== project.project_type) changes.project_type = body.project_type;
+        if (body.project_type !== becoming) changes.project_type = body.project_type;
       }
       if (body.description !== undefined && body.description !== project.description) changes.description = body.description;
       const isPublic = body.private != null ? !body.private : body.is_public;
