@@ -6,7 +6,7 @@ import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CreatePersonCommand } from './commands/create-person.command.js';
 import { DeleteAccountCommand } from './commands/delete-account.command.js';
-import { UpdatePersonCommand } from './commands/update-person.command.js';
+import { UpdateUserCommand } from './commands/update-user.command.js';
 import { PersonResponse } from './dto/person.dto.js';
 import { CreatePersonBody, ListUsersParams, UpdateUserBody } from './dto/user-requests.dto.js';
 import { GetUserQuery } from './queries/get-user.query.js';
@@ -46,11 +46,11 @@ export class UsersController {
   }
 
   @Patch(':username')
-  @ApiOperation({ operationId: 'updateUser', summary: 'Change a person (themself, or staff)' })
+  @ApiOperation({ operationId: 'updateUser', summary: 'Change a person (themself, or staff) or an organization (owner and admins)' })
   @ApiOk(PersonResponse)
   @ApiErrors(400, 401, 403, 404)
   update(@Param('username') username: string, @Body() body: UpdateUserBody, @CurrentActor() actor: Actor) {
-    return this.commands.execute(new UpdatePersonCommand(actor, username, body));
+    return this.commands.execute(new UpdateUserCommand(actor, username, body));
   }
 
   @Put(':username')
@@ -63,7 +63,7 @@ export class UsersController {
 
   @Delete(':username')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteUser', summary: 'Delete a person (staff only)' })
+  @ApiOperation({ operationId: 'deleteUser', summary: 'Delete a person (staff) or an organization (its owner)' })
   @ApiErrors(400, 401, 403, 404)
   async remove(@Param('username') username: string, @CurrentActor() actor: Actor) {
     await this.commands.execute(new DeleteAccountCommand(actor, username));

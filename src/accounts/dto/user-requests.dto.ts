@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import { PROJECT_ROLES, type ProjectRole } from '../../projects/roles/roles.js';
 import { EmptyAsNull, ToBoolean, ToInteger, ValidateWhenPresent } from '../../common/validation.js';
 
 export class CreatePersonBody {
@@ -30,7 +31,7 @@ export class CreatePersonBody {
   last_name?: string;
 }
 
-export class UpdateUserBody {
+export class UpdatePersonBody {
   @ApiPropertyOptional({ maxLength: 150 })
   @ValidateWhenPresent()
   @IsString()
@@ -76,6 +77,19 @@ export class UpdateUserBody {
   is_staff?: boolean;
 }
 
+
+export class UpdateUserBody extends UpdatePersonBody {
+  @ApiPropertyOptional({ enum: PROJECT_ROLES, nullable: true, type: String, description: 'Organizations: the project role members get (owner and admins)' })
+  @EmptyAsNull()
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsIn(PROJECT_ROLES)
+  default_project_role_for_members?: ProjectRole | null;
+
+  @ApiPropertyOptional({ description: 'Organizations: hand the organization to a member (owner only)' })
+  @ValidateWhenPresent()
+  @IsString()
+  organization_owner?: string;
+}
 
 export class ListUsersParams {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the account name' })

@@ -5,10 +5,12 @@ import type { Actor } from '../../auth/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { AccountType } from '../account.entity.js';
-import { PERSON_COLUMNS, STORAGE_USED_SQL, toPersonResponse, type PersonResponse } from '../dto/person.dto.js';
+import type { OrganizationResponse } from '../../organizations/dto/organization.dto.js';
+import { accountSelectSql, toAccountResponse } from '../dto/account.dto.js';
+import type { PersonResponse } from '../dto/person.dto.js';
 
 /** GET /users/?q=: persons and organizations whose name contains q (case-insensitive), never teams. */
-export class ListUsersQuery extends Query<Page<PersonResponse>> {
+export class ListUsersQuery extends Query<Page<PersonResponse | OrganizationResponse>> {
   constructor(
     readonly actor: Actor,
     readonly search: string,
@@ -26,17 +28,13 @@ export class ListUsersHandler implements IQueryHandler<ListUsersQuery> {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute({ actor, search, excludeOrganizations, page }: ListUsersQuery): Promise<Page<PersonResponse>> {
+  async execute({ actor, search, excludeOrganizations, page }: ListUsersQuery): Promise<Page<PersonResponse | OrganizationResponse>> {
     const types = excludeOrganizations ? [AccountType.Person] : [AccountType.Person, AccountType.Organization];
-    const params: unknown[] = [types, `%${escapeLike(search.toLowerCase())}%`];
+    const params: unknown[] = [types, `%${escapeLike(search.toLowerCase())}%`, actor.id];
     const where = `a.type = ANY($1) AND lower(a.username) LIKE $2`;
-    const rows = await this.db.query(
-      `SELECT ${PERSON_COLUMNS}, ${STORAGE_USED_SQL} AS storage_used_bytes FROM accounts a
-        WHERE ${where} ORDER BY lower(a.username), a.id ${limitOffsetSql(page, params)}`,
-      params,
-    );
+    const rows = await this.db.query(`${accountSelectSql('$3')} WHERE ${where} ORDER BY lower(a.username), a.id ${limitOffsetSql(page, params)}`, params);
     const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM accounts a WHERE ${where}`, params.slice(0, 2));
-    return new Page(rows.map((row: never) => toPersonResponse(row, actor, this.config.defaultStorageQuotaBytes)), count, page);
+    return new Page(rows.map((row: never) => toAccountResponse(row, actor, this.config.defaultStorageQuotaBytes)), count, page);
   }
 }
 
