@@ -107,3 +107,35 @@ describe('HTTP conventions (spec §1–§2)', () => {
     }
   });
 });
+
+describe('RATE_LIMIT_PER_MINUTE (spec §2, §9)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(() => t.close());
+
+  it('answers requests over the limit with 429 too_many_requests and Retry-After', async () => {
+    const statuses: number[] = [];
+    let last: request.Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await request(t.http).get('/api/v1/status/');
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(last!.body.code).toBe('too_many_requests');
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('without RATE_LIMIT_PER_MINUTE', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('does not limit requests', async () => {
+    for (let i = 0; i < 30; i++) expect((await request(t.http).get('/api/v1/status/')).status).toBe(200);
+  });
+});
