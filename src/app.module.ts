@@ -5,6 +5,7 @@ import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
@@ -25,6 +26,7 @@ export class AppModule {
         AccountsModule,
         ProjectsModule,
         OrganizationsModule,
+        CollaboratorsModule,
       ],
       controllers: [StatusController],
       providers: [{ provide: APP_CONFIG, useValue: config }],
