@@ -17,6 +17,7 @@ import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
+import { StorageCleaner } from './storage/storage-cleaner.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -50,6 +51,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     const applied = await migrate(db);
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     await ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines));
+    app.get(StorageCleaner).start();
     return {
       app,
       logger,

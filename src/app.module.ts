@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
+import { FilesModule } from './files/files.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
@@ -27,6 +28,8 @@ export class AppModule {
         ProjectsModule,
         OrganizationsModule,
         CollaboratorsModule,
+        // After ProjectsModule: GET /files/thumbnails/{id}/ must match before /files/{projectId}/{path}.
+        FilesModule,
       ],
       controllers: [StatusController],
       providers: [{ provide: APP_CONFIG, useValue: config }],

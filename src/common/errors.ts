@@ -110,3 +110,9 @@ export class OverQuota extends ApiError {
     super(402, 'over_quota', `This would exceed the storage quota of ${owner}`, { needed_bytes: neededBytes, quota_bytes: quotaBytes });
   }
 }
+
+export class MultipleQgisProjectFiles extends ApiError {
+  constructor(existing: string) {
+    super(400, 'multiple_qgis_project_files', `The project already has the QGIS file "${existing}"`);
+  }
+}

@@ -3,10 +3,11 @@ import { Account } from '../accounts/account.entity.js';
 import { AuthToken } from '../auth/auth-token.entity.js';
 import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
 import { ProjectsAndRoles1764403200000 } from './migrations/1764403200000-projects-and-roles.js';
+import { ProjectFiles1764489600000 } from './migrations/1764489600000-project-files.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const entities = [Account, AuthToken];
-export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000];
+export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileStorage } from './file-storage.js';
+import { FileStorage, type ByteRange, type StoredObject } from './file-storage.js';
 
-/** Files under DATA_DIR/files; writes go to a temporary name first, so a failed upload leaves nothing behind. */
+const PARTIAL = '.partial';
+
+/** Files under DATA_DIR/files; writes go to a temporary name first, so a failed upload leaves nothing at its key. */
 export class LocalFileStorage extends FileStorage {
   constructor(private readonly root: string) {
     super();
@@ -17,12 +19,10 @@ export class LocalFileStorage extends FileStorage {
     return full;
   }
 
-  async put(key: string, content: Readable): Promise<number> {
+  async put(key: string, content: Readable): Promise<void> {
     const target = this.resolve(key);
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
-    const temporary = `${target}.${randomUUID()}.partial`;
-    let bytes = 0;
-    content.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    const temporary = `${target}.${randomUUID()}${PARTIAL}`;
     try {
       await pipeline(content, fs.createWriteStream(temporary));
       await fs.promises.rename(temporary, target);
@@ -30,17 +30,38 @@ export class LocalFileStorage extends FileStorage {
       await fs.promises.rm(temporary, { force: true });
       throw error;
     }
-    return bytes;
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.resolve(key);
-    await fs.promises.access(file);
-    return fs.createReadStream(file);
+    const handle = await fs.promises.open(file, 'r');
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async delete(key: string): Promise<void> {
     await fs.promises.rm(this.resolve(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const start = path.join(this.root, prefix);
+    const walk = async function* (dir: string, root: string): AsyncIterable<StoredObject> {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(full, root);
+        else if (entry.isFile()) {
+          const stat = await fs.promises.stat(full).catch(() => null);
+          // A temporary file is listed under its own name: the sweeper removes abandoned ones by age.
+          if (stat) yield { key: path.relative(root, full).split(path.sep).join('/'), size: stat.size, modifiedAt: stat.mtime };
+        }
+      }
+    };
+    yield* walk(start, this.root);
   }
 
   async check(): Promise<void> {

@@ -1,11 +1,11 @@
-import { Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { FileStorage } from '../../storage/file-storage.js';
+import { StorageCleaner } from '../../storage/storage-cleaner.js';
 
 /**
- * DELETE /projects/{id}/ (spec §5.8): the rows go first, in one transaction (collaborators cascade),
- * then the stored bytes. A storage failure after the commit is logged, never undoes the delete.
+ * DELETE /projects/{id}/ (spec §5.8): the rows go first, in one transaction (collaborators, files and
+ * versions cascade), with the keys of their stored bytes queued; the bytes go after the commit, and a
+ * storage failure there is retried by the sweeper, never undoes the delete.
  */
 export class DeleteProjectCommand extends Command<void> {
   constructor(readonly projectId: string) {
@@ -15,20 +15,23 @@ export class DeleteProjectCommand extends Command<void> {
 
 @CommandHandler(DeleteProjectCommand)
 export class DeleteProjectHandler implements ICommandHandler<DeleteProjectCommand> {
-  private readonly logger = new Logger('DeleteProject');
-
   constructor(
     private readonly db: DataSource,
-    private readonly storage: FileStorage,
+    private readonly cleaner: StorageCleaner,
   ) {}
 
   async execute({ projectId }: DeleteProjectCommand): Promise<void> {
-    const storedKeys: string[] = await this.db.transaction(async (db) => {
-      const [rows] = await db.query(`DELETE FROM projects WHERE id = $1 RETURNING thumbnail_key`, [projectId]);
-      return rows.map((row: { thumbnail_key: string | null }) => row.thumbnail_key).filter(Boolean);
+    const keys: string[] = await this.db.transaction(async (db) => {
+      const rows: { storage_key: string }[] = await db.query(
+        `SELECT v.storage_key FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1
+         UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL`,
+        [projectId],
+      );
+      await db.query(`DELETE FROM projects WHERE id = $1`, [projectId]);
+      const keys = rows.map((row) => row.storage_key);
+      await this.cleaner.queue(db, keys);
+      return keys;
     });
-    for (const key of storedKeys) {
-      await this.storage.delete(key).catch((error) => this.logger.error(`could not remove ${key} of deleted project ${projectId}: ${error}`));
-    }
+    await this.cleaner.flush(keys);
   }
 }

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ValidationFailed } from '../../common/errors.js';
 import { FileStorage } from '../../storage/file-storage.js';
+import { StorageCleaner } from '../../storage/storage-cleaner.js';
 
 /** The formats a thumbnail may have, recognised by their first bytes. */
 const FORMATS = [
@@ -29,6 +30,7 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
   constructor(
     private readonly db: DataSource,
     private readonly storage: FileStorage,
+    private readonly cleaner: StorageCleaner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -44,7 +46,7 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
 
     const key = `thumbnails/${projectId}/${randomUUID()}.${format.type}`;
     await this.storage.put(key, Readable.from([bytes]));
-    let previous: string | null;
+    let previous: string[];
     try {
       previous = await this.db.transaction(async (db) => {
         const [old] = await db.query(`SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
@@ -54,13 +56,15 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
           format.contentType,
           createHash('md5').update(bytes).digest('hex'),
         ]);
-        return old?.thumbnail_key ?? null;
+        const keys = old?.thumbnail_key ? [old.thumbnail_key] : [];
+        await this.cleaner.queue(db, keys);
+        return keys;
       });
     } catch (error) {
       await this.storage.delete(key);
       throw error;
     }
-    if (previous) await this.storage.delete(previous);
+    await this.cleaner.flush(previous);
   }
 
   private dimensions(bytes: Buffer): { width: number; height: number; type: string } | null {

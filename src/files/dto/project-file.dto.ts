@@ -1,0 +1,62 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { isAttachment } from '../file-rules.js';
+
+export class FileVersionResponse {
+  @ApiProperty({ format: 'uuid' }) version_id: string;
+  @ApiProperty({ type: 'integer' }) size: number;
+  @ApiProperty() md5sum: string;
+  @ApiProperty() sha256: string;
+  @ApiProperty({ format: 'date-time' }) last_modified: string;
+}
+
+/** A project file (spec §8): the newest version's facts, and every kept version newest first. */
+export class ProjectFileResponse {
+  @ApiProperty({ example: 'DCIM/photo-1.jpg' }) name: string;
+  @ApiProperty({ type: 'integer' }) size: number;
+  @ApiProperty() md5sum: string;
+  @ApiProperty() sha256: string;
+  @ApiProperty({ format: 'date-time' }) last_modified: string;
+  @ApiProperty({ description: 'True under DCIM/, the QField attachment folder' }) is_attachment: boolean;
+  @ApiProperty({ type: [FileVersionResponse] }) versions: FileVersionResponse[];
+}
+
+/** Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. */
+export function projectFilesSql(where: string, rest = ''): string {
+  return `
+    SELECT f.name, v.versions
+      FROM project_files f
+      CROSS JOIN LATERAL (
+        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', v.md5, 'sha256', v.sha256, 'last_modified', v.created_at)
+                        ORDER BY v.created_at DESC, v.id DESC) AS versions
+          FROM file_versions v WHERE v.file_id = f.id
+      ) v
+     WHERE f.project_id = $1 AND (${where}) ${rest}`;
+}
+
+interface Version {
+  version_id: string;
+  size: string | number;
+  md5sum: string;
+  sha256: string;
+  last_modified: string;
+}
+
+export function toProjectFileResponse(row: { name: string; versions: Version[] }): ProjectFileResponse {
+  const versions = row.versions.map((v) => ({
+    version_id: v.version_id,
+    size: Number(v.size),
+    md5sum: v.md5sum,
+    sha256: v.sha256,
+    last_modified: new Date(v.last_modified).toISOString(),
+  }));
+  const newest = versions[0];
+  return {
+    name: row.name,
+    size: newest.size,
+    md5sum: newest.md5sum,
+    sha256: newest.sha256,
+    last_modified: newest.last_modified,
+    is_attachment: isAttachment(row.name),
+    versions,
+  };
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
+import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
+import { UploadProjectFileHandler } from './commands/upload-project-file.command.js';
+import { FilesController } from './files.controller.js';
+import { FileUploadInterceptor } from './file-upload.interceptor.js';
+import { GetProjectFileHandler } from './queries/get-project-file.query.js';
+import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
+
+@Module({
+  controllers: [FilesController],
+  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard],
+})
+export class FilesModule {}

@@ -1,0 +1,89 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { FileStorage } from './file-storage.js';
+
+/** Stored bytes younger than this are never taken for orphans: their upload may still be committing. */
+const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 15 * 60 * 1000;
+
+/**
+ * Removing stored bytes safely. Rows go first: a command that drops rows pointing at stored bytes
+ * queues their keys in `storage_deletions` in the same transaction, and calls `flush` after the
+ * commit; what fails there stays queued and the sweep retries it. The sweep (at start, then every 15
+ * minutes) also removes bytes no row points to, such as those of an upload cut off by a crash.
+ */
+@Injectable()
+export class StorageCleaner implements OnApplicationShutdown {
+  private readonly logger = new Logger('StorageCleaner');
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly storage: FileStorage,
+  ) {}
+
+  /** Inside the transaction that drops the rows. */
+  async queue(db: EntityManager, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await db.query(`INSERT INTO storage_deletions (storage_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [keys]);
+  }
+
+  /** After the commit: removes the bytes, then their queue entries. Never throws. */
+  async flush(keys: string[]): Promise<void> {
+    const done: string[] = [];
+    for (const key of keys) {
+      try {
+        await this.storage.delete(key);
+        done.push(key);
+      } catch (error) {
+        this.logger.warn(`could not remove stored ${key} (will retry): ${error}`);
+      }
+    }
+    await this.db.query(`DELETE FROM storage_deletions WHERE storage_key = ANY($1)`, [done]).catch(() => undefined);
+  }
+
+  /** Called once the schema is migrated (app.factory.ts). */
+  start(): void {
+    this.sweepSoon();
+    this.timer = setInterval(() => this.sweepSoon(), SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  private sweepSoon(): void {
+    this.sweeping ??= this.sweep()
+      .then(
+        () => undefined,
+        (error) => this.logger.warn(`storage sweep failed: ${error}`),
+      )
+      .finally(() => (this.sweeping = null));
+  }
+
+  async sweep(now = Date.now()): Promise<{ retried: number; orphans: number }> {
+    const queued: { storage_key: string }[] = await this.db.query(
+      `UPDATE storage_deletions SET attempts = attempts + 1 WHERE storage_key IN (SELECT storage_key FROM storage_deletions ORDER BY queued_at LIMIT 1000) RETURNING storage_key`,
+    ).then(([rows]) => rows);
+    await this.flush(queued.map((row) => row.storage_key));
+
+    let orphans = 0;
+    for (const prefix of ['projects/', 'thumbnails/']) {
+      for await (const object of this.storage.list(prefix)) {
+        if (now - object.modifiedAt.getTime() < ORPHAN_GRACE_MS) continue;
+        const [known] = await this.db.query(
+          `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`,
+          [object.key],
+        );
+        if (known) continue;
+        await this.storage.delete(object.key);
+        orphans++;
+      }
+    }
+    if (orphans) this.logger.log(`removed ${orphans} stored object(s) that no row points to`);
+    return { retried: queued.length, orphans };
+  }
+}
