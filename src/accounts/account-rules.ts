@@ -8,11 +8,15 @@ export const RESERVED_NAMES = new Set([
 
 const ACCOUNT_NAME = /^[A-Za-z][A-Za-z0-9_-]{2,149}$/;
 
-/** Person and organization names (spec §4): 3–150 characters, a letter first, then letters, digits, - and _. */
+/** The character rules of account names (spec §4): 3–150 characters, a letter first, then letters, digits, - and _. */
+export function nameCharactersProblem(name: string): string | null {
+  return ACCOUNT_NAME.test(name) ? null : 'Must be 3–150 characters: a letter, then letters, digits, "-" or "_"';
+}
+
+/** Person and organization names: the character rules, and not a reserved word. */
 export function accountNameProblem(name: string): string | null {
-  if (!ACCOUNT_NAME.test(name)) return 'Must be 3–150 characters: a letter, then letters, digits, "-" or "_"';
   if (RESERVED_NAMES.has(name.toLowerCase())) return `"${name}" is a reserved name`;
-  return null;
+  return nameCharactersProblem(name);
 }
 
 export function assertAccountName(name: string, field = 'username'): void {

@@ -1,12 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { accountNameProblem } from '../accounts/account-rules.js';
+import { nameCharactersProblem } from '../accounts/account-rules.js';
 import { ObjectNotFound, ValidationFailed } from '../common/errors.js';
 import { teamAccountName } from './dto/member.dto.js';
 import type { OrganizationAccess } from './organization-access.guard.js';
 
-/** A team's short name follows the character rules of account names (spec §4). */
+/** A team's short name follows the character rules of account names (spec §4); reserved words are fine under `@org/`. */
 export function assertTeamName(team: string): void {
-  const problem = accountNameProblem(team);
+  const problem = nameCharactersProblem(team);
   if (problem) throw ValidationFailed.field('team', problem);
 }
 
