@@ -53,3 +53,7 @@ export const EmptyAsNull = () => Transform(({ value }) => (value === '' ? null :
  * @IsOptional() would let null through to a NOT NULL column.
  */
 export const ValidateWhenPresent = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** IDs are UUIDs, upper-case accepted (spec §1). */
+export const isUuid = (value: string): boolean => UUID.test(value);

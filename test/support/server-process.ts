@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../src/database/embedded-postgres.js';
 
 /** The built server (dist/, made by `npm test` before jest runs) as a real child process. */
 export class ServerProcess {
@@ -68,17 +68,6 @@ export class ServerProcess {
     if (!match) throw new Error(`no embedded PostgreSQL in the output:\n${this.output}`);
     return Number(match[1]);
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function processExists(pid: number): boolean {

@@ -5,8 +5,8 @@ import { may, type ProjectAccess } from '../../projects/roles/roles.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
 import { lockProjectAndOwner, refreshProjectFiles } from '../file-accounting.js';
 import { isRestrictedFile } from '../file-rules.js';
+import { isUuid } from '../../common/validation.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * DELETE /files/{projectId}/{path}/ (spec §8): the file with all its versions, or with the header
@@ -31,7 +31,7 @@ export class DeleteProjectFileHandler implements ICommandHandler<DeleteProjectFi
   ) {}
 
   async execute({ access, path, versionId }: DeleteProjectFileCommand): Promise<void> {
-    if (versionId !== undefined && !UUID.test(versionId)) throw ValidationFailed.field('x-file-version', 'Must be a version id (UUID)');
+    if (versionId !== undefined && !isUuid(versionId)) throw ValidationFailed.field('x-file-version', 'Must be a version id (UUID)');
     const keys = await this.db.transaction(async (db) => {
       const project = await lockProjectAndOwner(db, access.projectId);
       const [file] = await db.query(`SELECT id FROM project_files WHERE project_id = $1 AND name = $2`, [project.id, path]);

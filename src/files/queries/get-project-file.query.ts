@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 import { ObjectNotFound, ValidationFailed } from '../../common/errors.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import type { StoredFile } from '../../storage/send-stored-file.js';
+import { isUuid } from '../../common/validation.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** GET /files/{projectId}/{path}/ (spec §8): the newest version, or `?version=<id>`. */
 export class GetProjectFileQuery extends Query<StoredFile> {
@@ -25,7 +25,7 @@ export class GetProjectFileHandler implements IQueryHandler<GetProjectFileQuery>
   ) {}
 
   async execute({ projectId, path, versionId }: GetProjectFileQuery): Promise<StoredFile> {
-    if (versionId !== undefined && !UUID.test(versionId)) throw ValidationFailed.field('version', 'Must be a version id (UUID)');
+    if (versionId !== undefined && !isUuid(versionId)) throw ValidationFailed.field('version', 'Must be a version id (UUID)');
     const [version] = await this.db.query(
       `SELECT v.storage_key, v.size, v.md5 FROM project_files f JOIN file_versions v ON v.file_id = f.id
         WHERE f.project_id = $1 AND f.name = $2 AND ($3::uuid IS NULL OR v.id = $3::uuid)

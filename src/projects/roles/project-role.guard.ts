@@ -6,9 +6,9 @@ import { DataSource } from 'typeorm';
 import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common/errors.js';
 import { projectRolesSql } from './project-roles.sql.js';
 import { may, type ProjectAccess, type ProjectAction } from './roles.js';
+import { isUuid } from '../../common/validation.js';
 
 const ACTION = 'fieldbase:project-action';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 declare module 'express' {
   interface Request {
@@ -52,7 +52,7 @@ export class ProjectRoleGuard implements CanActivate {
 
 /** The caller's role on one project (400 malformed id, 404 no such project). */
 export async function projectAccess(db: DataSource, userId: string, rawId: string): Promise<ProjectAccess> {
-  if (!UUID.test(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
+  if (!isUuid(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
   const projectId = rawId.toLowerCase();
   const [row] = await db.query(
     `SELECT p.id, r.role, r.origin FROM projects p
