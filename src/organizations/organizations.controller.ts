@@ -20,7 +20,9 @@ import { CurrentOrganization, OrganizationPermission, type OrganizationAccess } 
 import { GetMemberQuery } from './queries/get-member.query.js';
 import { ListMembersQuery } from './queries/list-members.query.js';
 import { ListOrganizationsQuery } from './queries/list-organizations.query.js';
-import { GetTeamQuery, ListTeamMembersQuery, ListTeamsQuery } from './queries/teams.query.js';
+import { GetTeamQuery } from './queries/get-team.query.js';
+import { ListTeamMembersQuery } from './queries/list-team-members.query.js';
+import { ListTeamsQuery } from './queries/list-teams.query.js';
 
 @ApiTags('organizations')
 @Controller()

@@ -14,7 +14,9 @@ import { MembersController, OrganizationsController, TeamsController } from './o
 import { GetMemberHandler } from './queries/get-member.query.js';
 import { ListMembersHandler } from './queries/list-members.query.js';
 import { ListOrganizationsHandler } from './queries/list-organizations.query.js';
-import { GetTeamHandler, ListTeamMembersHandler, ListTeamsHandler } from './queries/teams.query.js';
+import { GetTeamHandler } from './queries/get-team.query.js';
+import { ListTeamMembersHandler } from './queries/list-team-members.query.js';
+import { ListTeamsHandler } from './queries/list-teams.query.js';
 
 const commandHandlers = [
   CreateOrganizationHandler, UpdateOrganizationHandler, AddMemberHandler, UpdateMemberHandler, RemoveMemberHandler,
