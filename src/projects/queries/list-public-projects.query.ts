@@ -4,6 +4,7 @@ import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { projectsWithRoleSql, toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
 import { projectRolesSql } from '../roles/project-roles.sql.js';
+import type { ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
 
 /** GET /projects/public/: every public project, each with the caller's real role (at least reader/public). */
@@ -17,21 +18,29 @@ export class ListPublicProjectsQuery extends Query<Page<ProjectResponse>> {
   }
 }
 
+export function listPublicProjectsStatements(userId: string, criteria: { search?: string; ordering?: string }, page: PageRequest): ListStatements {
+  const params: unknown[] = [userId];
+  const roles = projectRolesSql('$1', { scope: 'p.is_public', includePublic: true });
+  const filters = new ProjectFilters(params).search(criteria.search);
+  const countParams: unknown[] = [];
+  const countFilters = new ProjectFilters(countParams).search(criteria.search);
+  return {
+    page: { sql: projectsWithRoleSql(roles, `${filters.where} ${orderBySql(criteria.ordering)} ${limitOffsetSql(page, params)}`), params },
+    count: {
+      sql: `SELECT count(*)::int AS count FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`,
+      params: countParams,
+    },
+  };
+}
+
 @QueryHandler(ListPublicProjectsQuery)
 export class ListPublicProjectsHandler implements IQueryHandler<ListPublicProjectsQuery> {
   constructor(private readonly db: DataSource) {}
 
   async execute({ actor, criteria, page }: ListPublicProjectsQuery): Promise<Page<ProjectResponse>> {
-    const params: unknown[] = [actor.id];
-    const roles = projectRolesSql('$1', { scope: 'p.is_public', includePublic: true });
-    const filters = new ProjectFilters(params).search(criteria.search);
-    const countParams: unknown[] = [];
-    const countFilters = new ProjectFilters(countParams).search(criteria.search);
-    const rows = await this.db.query(projectsWithRoleSql(roles, `${filters.where} ${orderBySql(criteria.ordering)} ${limitOffsetSql(page, params)}`), params);
-    const [{ count }] = await this.db.query(
-      `SELECT count(*)::int AS count FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`,
-      countParams,
-    );
+    const statements = listPublicProjectsStatements(actor.id, criteria, page);
+    const rows = await this.db.query(statements.page.sql, statements.page.params);
+    const [{ count }] = await this.db.query(statements.count.sql, statements.count.params);
     return new Page(rows.map(toProjectResponse), count, page);
   }
 }
