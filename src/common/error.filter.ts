@@ -34,7 +34,10 @@ export class ErrorFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    // A handler may have begun to describe a file before it failed: the answer is the envelope alone.
+    for (const name of ['ETag', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'Cache-Control', 'Content-Disposition']) res.removeHeader(name);
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+    res.type('application/json');
     res.status(error.status).json({ code: error.code, message: error.message, detail: error.detail ?? {} });
   }
 

@@ -68,6 +68,8 @@ export function streamUpload(req: Request, storage: FileStorage, options: { fiel
       const key = `${options.keyPrefix}${randomUUID()}`;
       const measure = new Measure(options.maxBytes);
       const body = new PassThrough();
+      // put() reports a destroyed body by rejecting; until it attaches its own pipeline, nothing else listens.
+      body.on('error', () => undefined);
       file.pipe(measure).pipe(body);
       const stop = (error: Error) => {
         body.destroy(error); // the storage write fails and removes what it wrote

@@ -33,13 +33,12 @@ export async function sendStoredFile(req: Request, res: Response, file: StoredFi
     res.status(304).end();
     return;
   }
+  // Before the content type: a 416 is an error envelope (the error filter drops the file's other headers).
+  const range = file.size === undefined ? undefined : parseRange(req.get('range'), file.size);
   if (file.contentType) res.type(file.contentType);
   else res.type(extensionOf(file.name ?? '') ?? 'application/octet-stream');
-
-  let range: ByteRange | undefined;
   if (file.size !== undefined) {
     res.setHeader('Accept-Ranges', 'bytes');
-    range = parseRange(req.get('range'), file.size);
     if (range) {
       res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
       res.setHeader('Content-Length', String(range.end - range.start + 1));
