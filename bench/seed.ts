@@ -58,14 +58,14 @@ async function main(): Promise<void> {
         FROM generate_series(1, $1) AS i`, [persons]);
     await step('organizations', `INSERT INTO accounts (type, username, organization_owner_id, default_project_role_for_members)
       SELECT 2, 'org' || lpad(i::text, 5, '0'),
-             (SELECT id FROM accounts WHERE username = 'p' || lpad((1 + (i * 7919) % $2)::text, 7, '0')),
+             (SELECT id FROM accounts WHERE lower(username) = 'p' || lpad((1 + (i::bigint * 7919) % $2)::text, 7, '0')),
              (ARRAY[NULL, 'reader', 'editor']::project_role[])[1 + i % 3]
         FROM generate_series(1, $1) AS i`, [organizations, persons]);
     await step('organization members', `INSERT INTO organization_members (organization_id, member_id, role)
       SELECT o.id, p.id, (ARRAY['admin', 'creator', 'member', 'member', 'member']::membership_role[])[1 + m % 5]
         FROM (SELECT id, row_number() OVER (ORDER BY username) AS n FROM accounts WHERE type = 2) o
         CROSS JOIN generate_series(1, $1) AS m
-        JOIN accounts p ON p.username = 'p' || lpad((1 + (o.n * 104729 + m * 7907) % $2)::text, 7, '0')
+        JOIN accounts p ON lower(p.username) = 'p' || lpad((1 + (o.n * 104729 + m::bigint * 7907) % $2)::text, 7, '0')
        WHERE p.id <> (SELECT organization_owner_id FROM accounts WHERE id = o.id)
       ON CONFLICT DO NOTHING`, [membersPerOrganization, persons]);
     await step('teams', `INSERT INTO accounts (type, username, team_organization_id)
@@ -76,15 +76,15 @@ async function main(): Promise<void> {
     await step('person projects', `INSERT INTO projects (owner_id, name, description, is_public, is_featured, file_storage_bytes, created_at)
       SELECT p.id, 'project-' || i, 'Survey ' || i, i % 20 = 0, i % 500 = 0, 0, now() - make_interval(mins => i)
         FROM generate_series(1, $1) AS i
-        JOIN accounts p ON p.username = 'p' || lpad((1 + (i * 48271) % $2)::text, 7, '0')`, [personProjects, persons]);
+        JOIN accounts p ON lower(p.username) = 'p' || lpad((1 + (i::bigint * 48271) % $2)::text, 7, '0')`, [personProjects, persons]);
     await step('organization projects', `INSERT INTO projects (owner_id, name, description, is_public, is_featured, created_at)
       SELECT o.id, 'org-project-' || i, 'Campaign ' || i, i % 25 = 0, i % 400 = 0, now() - make_interval(mins => i)
         FROM generate_series(1, $1) AS i
-        JOIN accounts o ON o.username = 'org' || lpad((1 + i % $2)::text, 5, '0')`, [orgProjects, organizations]);
+        JOIN accounts o ON lower(o.username) = 'org' || lpad((1 + i % $2)::text, 5, '0')`, [orgProjects, organizations]);
     await step('direct collaborators', `INSERT INTO project_collaborators (project_id, collaborator_id, role)
       SELECT p.id, c.id, (ARRAY['manager', 'editor', 'reporter', 'reader']::project_role[])[1 + abs(hashtext(p.id::text)) % 4]
         FROM projects p JOIN accounts o ON o.id = p.owner_id AND o.type = 1
-        JOIN accounts c ON c.username = 'p' || lpad((1 + abs(hashtext(p.id::text)) % $1)::text, 7, '0')
+        JOIN accounts c ON lower(c.username) = 'p' || lpad((1 + abs(hashtext(p.id::text)) % $1)::text, 7, '0')
        WHERE abs(hashtext(p.name)) % 5 = 0 AND c.id <> p.owner_id
       ON CONFLICT DO NOTHING`, [persons]);
     await step('team collaborators', `INSERT INTO project_collaborators (project_id, collaborator_id, role)

@@ -41,9 +41,19 @@ const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.de
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
 
-/** Projects that have a role row in `roles` (the role SQL), with everything the object needs, in one statement. */
-export function projectsWithRoleSql(roles: string, rest: string): string {
-  return `SELECT ${PROJECT_COLUMNS} FROM (${roles}) r JOIN projects p ON p.id = r.project_id ${RELATED} ${rest}`;
+/**
+ * A page of the projects that have a row in `roles` (the role SQL), with everything the object needs,
+ * in one statement. The page is chosen first from ids and sort keys only, and the details (the shared
+ * datasets project above all) are joined for its rows alone, not for every visible project.
+ */
+export function projectsWithRoleSql(roles: string, page: { where: string; orderBy: string; limitOffset: string }): string {
+  return `
+    SELECT ${PROJECT_COLUMNS}
+      FROM (SELECT p.id AS page_id, r.role, r.origin
+              FROM (${roles}) r JOIN projects p ON p.id = r.project_id JOIN accounts o ON o.id = p.owner_id
+             ${page.where} ${page.orderBy} ${page.limitOffset}) r
+      JOIN projects p ON p.id = r.page_id ${RELATED}
+     ${page.orderBy}`;
 }
 
 /** One project whether or not the caller has a role on it (null role fields then). */

@@ -36,7 +36,7 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const roles = projectRolesSql('$1', { includePublic: criteria.includePublic });
   const filters = new ProjectFilters(params).exact('owner', criteria.owner).exact('name', criteria.name).search(criteria.search);
   const countParams = [...params];
-  const pageSql = projectsWithRoleSql(roles, `${filters.where} ${orderBySql(criteria.ordering)} ${limitOffsetSql(page, params)}`);
+  const pageSql = projectsWithRoleSql(roles, { where: filters.where, orderBy: orderBySql(criteria.ordering), limitOffset: limitOffsetSql(page, params) });
   return {
     page: { sql: pageSql, params },
     count: {

@@ -25,7 +25,7 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const countParams: unknown[] = [];
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
   return {
-    page: { sql: projectsWithRoleSql(roles, `${filters.where} ${orderBySql(criteria.ordering)} ${limitOffsetSql(page, params)}`), params },
+    page: { sql: projectsWithRoleSql(roles, { where: filters.where, orderBy: orderBySql(criteria.ordering), limitOffset: limitOffsetSql(page, params) }), params },
     count: {
       sql: `SELECT count(*)::int AS count FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`,
       params: countParams,
