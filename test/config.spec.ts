@@ -10,6 +10,7 @@ describe('configuration from the environment (spec §9)', () => {
       databaseUrl: null,
       dataDir: path.resolve('./data'),
       storageDriver: 'local',
+      s3: null,
       publicUrl: null,
       trustProxy: false,
       corsOrigins: [],
@@ -47,6 +48,70 @@ describe('configuration from the environment (spec §9)', () => {
   ])('stops on a bad %s (%s), naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  describe('STORAGE_DRIVER=s3 and S3_*', () => {
+    const S3 = { STORAGE_DRIVER: 's3', S3_BUCKET: 'fieldbase-files' };
+
+    it('reads the S3 settings with their defaults', () => {
+      expect(loadConfig(S3)).toMatchObject({
+        storageDriver: 's3',
+        s3: { endpoint: null, bucket: 'fieldbase-files', region: 'us-east-1', accessKeyId: null, secretAccessKey: null, forcePathStyle: false, prefix: '' },
+      });
+    });
+
+    it('reads every S3 setting', () => {
+      const config = loadConfig({
+        ...S3,
+        S3_ENDPOINT: 'http://minio:9000/',
+        S3_REGION: 'eu-central-1',
+        S3_ACCESS_KEY_ID: 'key',
+        S3_SECRET_ACCESS_KEY: 'secret',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PREFIX: '/fieldbase/prod/',
+      });
+      expect(config.s3).toEqual({
+        endpoint: 'http://minio:9000',
+        bucket: 'fieldbase-files',
+        region: 'eu-central-1',
+        accessKeyId: 'key',
+        secretAccessKey: 'secret',
+        forcePathStyle: true,
+        prefix: 'fieldbase/prod/',
+      });
+      expect(loadConfig({ ...S3, S3_FORCE_PATH_STYLE: 'FALSE' }).s3?.forcePathStyle).toBe(false);
+      expect(loadConfig({ ...S3, S3_FORCE_PATH_STYLE: '1' }).s3?.forcePathStyle).toBe(true);
+      expect(loadConfig({ ...S3, S3_PREFIX: 'tenant-a' }).s3?.prefix).toBe('tenant-a/');
+    });
+
+    it('has no S3 settings with the local driver', () => {
+      expect(loadConfig({ S3_BUCKET: 'fieldbase-files' }).s3).toBeNull();
+    });
+
+    it('needs S3_BUCKET when STORAGE_DRIVER is s3', () => {
+      expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(ConfigError);
+      expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow('S3_BUCKET');
+    });
+
+    it('needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together', () => {
+      expect(() => loadConfig({ ...S3, S3_ACCESS_KEY_ID: 'key' })).toThrow('S3_SECRET_ACCESS_KEY');
+      expect(() => loadConfig({ ...S3, S3_SECRET_ACCESS_KEY: 'secret' })).toThrow('S3_ACCESS_KEY_ID');
+    });
+
+    it.each([
+      ['S3_ENDPOINT', 'minio:9000'],
+      ['S3_ENDPOINT', 'ftp://minio:9000'],
+      ['S3_BUCKET', 'Fieldbase_Files'],
+      ['S3_BUCKET', 'ab'],
+      ['S3_REGION', 'EU Central'],
+      ['S3_FORCE_PATH_STYLE', 'maybe'],
+      ['S3_PREFIX', 'a//b'],
+      ['S3_PREFIX', '../escape'],
+    ])('stops on a bad %s (%s), naming the variable, whatever the driver', (name, value) => {
+      expect(() => loadConfig({ ...S3, [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...S3, [name]: value })).toThrow(name);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
   });
 
   it('needs ADMIN_USERNAME and ADMIN_PASSWORD together', () => {

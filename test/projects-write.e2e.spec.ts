@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
@@ -1058,11 +1056,8 @@ describe('transfer: PATCH owner (spec §5.6, §6.3)', () => {
 
 // =============================================================================================
 
-const thumbnailDir = (t: TestApp, projectId: string) => path.join(t.dataDir, 'files', 'thumbnails', projectId);
-function storedThumbnails(t: TestApp, projectId: string): string[] {
-  const dir = thumbnailDir(t, projectId);
-  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-}
+/** The stored objects of a project's thumbnail, through the configured storage driver. */
+const storedThumbnails = (t: TestApp, projectId: string): Promise<string[]> => t.storedKeys(`thumbnails/${projectId}/`);
 const uploadThumbnail = (t: TestApp, token: string, projectId: string, bytes: Buffer, filename = 'thumbnail.png') =>
   request(t.http).post(`${PROJECTS}${projectId}/thumbnail/`).set(auth(token)).attach('thumbnail', bytes, filename);
 const getThumbnail = (t: TestApp, token: string, projectId: string) =>
@@ -1110,7 +1105,7 @@ describe('DELETE /api/v1/projects/{id}/ (spec §5.8)', () => {
       await addCollaborator(t, id, 'eddie', 'editor');
       const upload = await uploadThumbnail(t, tok.alice, id, TINY_PNG);
       if (upload.status !== 204) throw new Error(`thumbnail upload failed: ${upload.status} ${JSON.stringify(upload.body)}`);
-      if (storedThumbnails(t, id).length !== 1) throw new Error('the thumbnail was not stored where the test expects it');
+      if ((await storedThumbnails(t, id)).length !== 1) throw new Error('the thumbnail was not stored where the test expects it');
       res = await p.del(tok.alice, id);
     });
 
@@ -1127,8 +1122,8 @@ describe('DELETE /api/v1/projects/{id}/ (spec §5.8)', () => {
       expect(await t.sql(`SELECT 1 FROM project_collaborators WHERE project_id = $1`, [id])).toHaveLength(0);
     });
 
-    it('its thumbnail is removed from storage', () => {
-      expect(storedThumbnails(t, id)).toEqual([]);
+    it('its thumbnail is removed from storage', async () => {
+      expect(await storedThumbnails(t, id)).toEqual([]);
     });
 
     it('a second DELETE is 404', async () => {
@@ -1260,9 +1255,9 @@ describe('thumbnails (spec §5.7)', () => {
     });
 
     it('a refused upload leaves the stored thumbnail in place', async () => {
-      const before = storedThumbnails(t, id);
+      const before = await storedThumbnails(t, id);
       await uploadThumbnail(t, tok.alice, id, Buffer.from('not an image'), 'x.png');
-      expect(storedThumbnails(t, id)).toEqual(before);
+      expect(await storedThumbnails(t, id)).toEqual(before);
     });
   });
 
@@ -1332,18 +1327,18 @@ describe('thumbnails (spec §5.7)', () => {
     it('replaces the image and removes the previous file from storage', async () => {
       const { id } = await p.project(tok.alice, 'reuploaded');
       expect((await uploadThumbnail(t, tok.alice, id, TINY_PNG)).status).toBe(204);
-      expect(storedThumbnails(t, id)).toHaveLength(1);
+      expect(await storedThumbnails(t, id)).toHaveLength(1);
       const firstEtag = (await getThumbnail(t, tok.alice, id)).headers.etag;
 
       const second = png(4, 4);
       expect((await uploadThumbnail(t, tok.alice, id, second)).status).toBe(204);
-      expect(storedThumbnails(t, id)).toHaveLength(1);
+      expect(await storedThumbnails(t, id)).toHaveLength(1);
       const res = await getThumbnail(t, tok.alice, id);
       expect(Buffer.compare(res.body as Buffer, second)).toBe(0);
       expect(res.headers.etag).not.toBe(firstEtag);
 
       expect((await uploadThumbnail(t, tok.alice, id, TINY_JPEG, 't.jpg')).status).toBe(204);
-      expect(storedThumbnails(t, id)).toHaveLength(1);
+      expect(await storedThumbnails(t, id)).toHaveLength(1);
     });
   });
 });
@@ -1366,7 +1361,7 @@ describe('thumbnail size limit (THUMBNAIL_MAX_BYTES)', () => {
     const image = png(1, 1, 1500);
     expect(image.length).toBeGreaterThan(1000);
     expectError(await uploadThumbnail(t, alice, id, image), 400, 'validation_error');
-    expect(storedThumbnails(t, id)).toEqual([]);
+    expect(await storedThumbnails(t, id)).toEqual([]);
     expectError(await request(t.http).get(`/api/v1/files/thumbnails/${id}/`).set(auth(alice)), 404, 'object_not_found');
   });
 

@@ -13,6 +13,8 @@ export interface AppConfig {
   /** 0: any free port, chosen at each start. */
   embeddedPgPort: number;
   storageDriver: 'local' | 's3';
+  /** The S3 settings when `storageDriver` is 's3', else null. */
+  s3: S3Config | null;
   publicUrl: string | null;
   /** Express's trust-proxy setting: false, true, a hop count, or addresses/subnets/presets. */
   trustProxy: boolean | number | string;
@@ -32,6 +34,21 @@ export interface AppConfig {
   adminPassword: string | null;
   adminEmail: string | null;
   logLevel: LogLevel;
+}
+
+/** S3-compatible object storage (AWS S3, MinIO, …) for STORAGE_DRIVER=s3. */
+export interface S3Config {
+  /** null: AWS S3 itself, from the region. */
+  endpoint: string | null;
+  bucket: string;
+  region: string;
+  /** null (both): the AWS SDK's default credential chain (AWS_* variables, instance or task role, …). */
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+  /** true: `endpoint/bucket/key` URLs (MinIO and most self-hosted servers); false: `bucket.endpoint/key`. */
+  forcePathStyle: boolean;
+  /** Put before every storage key: empty, or segments ending in `/` (e.g. `fieldbase/`). */
+  prefix: string;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -120,8 +137,44 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   if (adminPassword !== null && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
 
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === null) return fallback;
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  };
+  const s3 = (required: boolean): S3Config | null => {
+    // Set values are checked whatever the driver, so a typo shows before the switch to s3.
+    const endpoint = url('S3_ENDPOINT');
+    const bucket = read('S3_BUCKET');
+    if (bucket !== null && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new ConfigError('S3_BUCKET', `must be a bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit), got "${bucket}"`);
+    }
+    const region = read('S3_REGION') ?? 'us-east-1';
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region)) throw new ConfigError('S3_REGION', `must be a region name like us-east-1, got "${region}"`);
+    const accessKeyId = read('S3_ACCESS_KEY_ID');
+    const secretAccessKey = read('S3_SECRET_ACCESS_KEY');
+    if ((accessKeyId === null) !== (secretAccessKey === null)) {
+      throw new ConfigError(accessKeyId === null ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY', 'must be set together with ' + (accessKeyId === null ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'));
+    }
+    const forcePathStyle = boolean('S3_FORCE_PATH_STYLE', false);
+    const rawPrefix = read('S3_PREFIX');
+    let prefix = '';
+    if (rawPrefix !== null) {
+      const segments = rawPrefix.replace(/^\/+|\/+$/g, '').split('/');
+      if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\x00-\x1f]/.test(segment))) {
+        throw new ConfigError('S3_PREFIX', `must be path segments separated by "/" (no empty, "." or ".." segment, no backslash or control character), got "${rawPrefix}"`);
+      }
+      prefix = segments.join('/') + '/';
+    }
+    if (!required) return null;
+    if (bucket === null) throw new ConfigError('S3_BUCKET', 'must be set when STORAGE_DRIVER is s3');
+    return { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle, prefix };
+  };
+
   const storageDriver = oneOf('STORAGE_DRIVER', ['local', 's3'] as const, 'local');
-  if (storageDriver === 's3') throw new ConfigError('STORAGE_DRIVER', 'value "s3" is not available yet in this version; use "local"');
+  const s3Config = s3(storageDriver === 's3');
 
   const port = integer('PORT', 8000);
   if (port > 65535) throw new ConfigError('PORT', `must be at most 65535, got "${port}"`);
@@ -135,6 +188,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: path.resolve(read('DATA_DIR') ?? './data'),
     embeddedPgPort,
     storageDriver,
+    s3: s3Config ? Object.freeze(s3Config) : null,
     publicUrl: url('PUBLIC_URL'),
     trustProxy: trustProxy(),
     corsOrigins: corsOrigins(),

@@ -21,14 +21,23 @@ export class LocalFileStorage extends FileStorage {
 
   async put(key: string, content: Readable): Promise<void> {
     const target = this.resolve(key);
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    // Until pipeline() listens, a source that fails (an upload cut off while the directory is being
+    // made) would emit 'error' with no listener and bring the process down.
+    let early: unknown = null;
+    const onEarlyError = (error: unknown) => (early ??= error);
+    content.on('error', onEarlyError);
     const temporary = `${target}.${randomUUID()}${PARTIAL}`;
     try {
+      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      if (early) throw early;
       await pipeline(content, fs.createWriteStream(temporary));
       await fs.promises.rename(temporary, target);
     } catch (error) {
+      if (!content.destroyed) content.destroy();
       await fs.promises.rm(temporary, { force: true });
-      throw error;
+      throw early ?? error;
+    } finally {
+      content.off('error', onEarlyError);
     }
   }
 
