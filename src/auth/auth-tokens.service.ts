@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { preparedQuery } from '../database/prepared.js';
 import { TokenAuthenticationFailed } from '../common/errors.js';
 import type { Actor } from './actor.js';
 import { isSingleTokenClient, type ClientType } from './client-type.js';
@@ -38,7 +39,8 @@ export class AuthTokens {
   async authenticate(header: string): Promise<Actor> {
     const match = AUTHORIZATION.exec(header);
     if (!match) throw new TokenAuthenticationFailed('Malformed Authorization header; expected "Token <key>"');
-    const [row] = await this.db.query(
+    const [row] = await preparedQuery<{ token_id: string; last_used_at: Date | null; id: string; username: string; is_staff: boolean; is_active: boolean }>(
+      this.db,
       `SELECT t.id AS token_id, t.last_used_at, a.id, a.username, a.is_staff, a.is_active
          FROM auth_tokens t JOIN accounts a ON a.id = t.account_id
         WHERE t.key_hash = $1 AND t.expires_at > now()`,

@@ -2,7 +2,8 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
-import { projectsWithRoleSql, toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
+import { preparedQuery } from '../../database/prepared.js';
+import { projectsWithRoleSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
 import { projectRolesSql } from '../roles/project-roles.sql.js';
 import type { ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
@@ -39,8 +40,8 @@ export class ListPublicProjectsHandler implements IQueryHandler<ListPublicProjec
 
   async execute({ actor, criteria, page }: ListPublicProjectsQuery): Promise<Page<ProjectResponse>> {
     const statements = listPublicProjectsStatements(actor.id, criteria, page);
-    const rows = await this.db.query(statements.page.sql, statements.page.params);
-    const [{ count }] = await this.db.query(statements.count.sql, statements.count.params);
+    const rows = await preparedQuery<ProjectRow>(this.db, statements.page.sql, statements.page.params);
+    const [{ count }] = await preparedQuery<{ count: number }>(this.db, statements.count.sql, statements.count.params);
     return new Page(rows.map(toProjectResponse), count, page);
   }
 }

@@ -7,6 +7,7 @@ import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common
 import { projectRolesSql } from './project-roles.sql.js';
 import { may, type ProjectAccess, type ProjectAction } from './roles.js';
 import { isUuid } from '../../common/validation.js';
+import { preparedQuery } from '../../database/prepared.js';
 
 const ACTION = 'fieldbase:project-action';
 
@@ -54,7 +55,8 @@ export class ProjectRoleGuard implements CanActivate {
 export async function projectAccess(db: DataSource, userId: string, rawId: string): Promise<ProjectAccess> {
   if (!isUuid(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
   const projectId = rawId.toLowerCase();
-  const [row] = await db.query(
+  const [row] = await preparedQuery<{ role: ProjectAccess['role']; origin: ProjectAccess['origin'] }>(
+    db,
     `SELECT p.id, r.role, r.origin FROM projects p
        LEFT JOIN (${projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true })}) r ON r.project_id = p.id
       WHERE p.id = $1`,

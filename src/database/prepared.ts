@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Runs a hot statement as a named prepared statement, so each pooled connection plans it once: the
+ * role computation makes list statements cheap to run (under a millisecond for most users) but costly
+ * to plan (several milliseconds), and planning dominated every list request before this. The name is
+ * derived from the text, so each distinct statement (filters and orderings make a few variants) gets
+ * its own cached plan.
+ */
+export async function preparedQuery<T = Record<string, unknown>>(db: DataSource, text: string, values: unknown[]): Promise<T[]> {
+  const pool = (db.driver as unknown as { master: Pool }).master;
+  const name = `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  const result = await pool.query({ name, text, values });
+  return result.rows as T[];
+}
