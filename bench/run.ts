@@ -1,0 +1,805 @@
+/**
+ * npm run bench -- [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--warmup 3] [--seed]
+ *                   [--scenarios list-few,get,…] [--idle-wait 60] [--readme] [--report-only]
+ *
+ * --seed re-seeds each size first (default: only when data/bench-N does not exist); --scenarios runs
+ * some scenarios only and merges them into the size's earlier results; --idle-wait waits up to that
+ * many seconds before each measurement for other processes on the machine to go quiet (0: don't);
+ * --report-only rewrites summary.md, latency.svg (and README.md with --readme) from the results files.
+ *
+ * For each size: the embedded PostgreSQL of data/bench-N (seeded first with dist/bench/seed.js when
+ * missing, or always with --seed), the production server (`node dist/src/main.js`) and the raw
+ * node:http + pg ceiling (dist/bench/ceiling.js) on it, each scenario driven by autocannon in a
+ * separate process after a short warm-up; EXPLAIN (ANALYZE, BUFFERS) of every list statement.
+ *
+ * Writes bench/results/results-<size>.json, explain-<size>-<scenario>.txt, summary.md (every size
+ * with a results file) and latency.svg. With --readme, also replaces the block between the
+ * `<!-- bench:results:start -->` and `<!-- bench:results:end -->` markers of README.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
+import { listProjectsStatements, type ListProjectsCriteria, type ListStatements } from '../src/projects/queries/list-projects.query.js';
+import { listPublicProjectsStatements } from '../src/projects/queries/list-public-projects.query.js';
+import { BENCH_USERS, benchToken } from './bench-users.js';
+import { latencySvg, type LatencySeries } from './plot.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const RESULTS = path.join(ROOT, 'bench/results');
+const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
+const README = path.join(ROOT, 'README.md');
+const PAGE = { limit: 50, offset: 0 };
+const POSTED_NAME_PREFIX = 'bench-new-';
+const EXPLAIN_TIMEOUT = '120s';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+    warmup: { type: 'string', default: '3' },
+    seed: { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+    scenarios: { type: 'string' },
+    'idle-wait': { type: 'string', default: '60' },
+    'report-only': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const warmup = Math.min(Number(values.warmup), duration);
+const idleWaitSeconds = Number(values['idle-wait']);
+/** The machine counts as quiet when everything else uses less than this many cores. */
+const QUIET_CORES = 0.25;
+if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--sizes must be whole numbers of at least 1000, comma-separated');
+if (!(duration > 0) || !(connections > 0) || !(warmup >= 0)) throw new Error('--duration, --connections and --warmup must be positive numbers');
+
+type User = 'few' | 'orgadmin';
+
+interface Scenario {
+  name: string;
+  label: string;
+  user: User;
+  method: 'GET' | 'POST';
+  /** The request path and query; `{project}` is replaced by a project the user may read. */
+  path: string;
+  /** List scenarios: the statements the app runs (for EXPLAIN); these also run against the ceiling. */
+  statements?: (userId: string) => ListStatements;
+}
+
+const listCriteria = (criteria: Partial<ListProjectsCriteria>): ListProjectsCriteria => ({ includePublic: false, ...criteria });
+
+const SCENARIOS: Scenario[] = [
+  { name: 'list-few', label: 'list, 5 own projects', user: 'few', method: 'GET', path: '/api/v1/projects/?limit=50',
+    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE) },
+  { name: 'list-orgadmin', label: 'list, organization admin', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50',
+    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE) },
+  { name: 'list-orgadmin-public', label: 'list, org admin, include_public', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&include_public=1',
+    statements: (id) => listProjectsStatements(id, listCriteria({ includePublic: true }), PAGE) },
+  { name: 'list-orgadmin-search', label: 'list, org admin, search', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&search=project-1',
+    statements: (id) => listProjectsStatements(id, listCriteria({ search: 'project-1' }), PAGE) },
+  { name: 'list-orgadmin-ordering', label: 'list, org admin, ordering', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&ordering=-created_at,name',
+    statements: (id) => listProjectsStatements(id, listCriteria({ ordering: '-created_at,name' }), PAGE) },
+  { name: 'public', label: 'public list (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/public/?limit=50',
+    statements: (id) => listPublicProjectsStatements(id, {}, PAGE) },
+  { name: 'get', label: 'get one project (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/{project}/' },
+  { name: 'create', label: 'create a project (5-project user)', user: 'few', method: 'POST', path: '/api/v1/projects/' },
+];
+
+const selected = values.scenarios ? values.scenarios.split(',').map((s) => s.trim()) : null;
+const unknown = selected?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
+if (unknown.length) throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+const scenarios = selected ? SCENARIOS.filter((s) => selected.includes(s.name)) : SCENARIOS;
+
+interface Measurement {
+  requestsPerSecond: number;
+  requestsTotal: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencyAverage: number;
+  latencyMax: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  rssBeforeMb: number | null;
+  rssAfterMb: number | null;
+  /** CPU used during the measured interval, in cores (1 = one core busy the whole time). */
+  cpu: CpuShare;
+  loadAverage1m: number;
+}
+
+interface CpuShare {
+  server: number;
+  postgres: number;
+  autocannon: number;
+  /** Everything else on the machine: anything well above 0 means the numbers were disturbed. */
+  other: number;
+}
+
+interface ScenarioResult {
+  name: string;
+  label: string;
+  user: string;
+  method: string;
+  path: string;
+  /** X-Total-Count of a list request (the rows the list matches). */
+  total: number | null;
+  ours: Measurement;
+  ceiling: Measurement | null;
+  /** ours / ceiling requests per second. */
+  ratio: number | null;
+}
+
+interface ExplainSummary {
+  scenario: string;
+  statement: 'page' | 'count';
+  /** The plan a prepared statement settles on after 5 executions (what the server runs under load). */
+  executionMs: number;
+  planKind: 'generic' | 'custom' | 'unknown';
+  seqScanOnProjects: boolean;
+  seqScans: string[];
+  sharedHit: number;
+  sharedRead: number;
+  /** The same statement planned afresh with its parameters (what an unprepared query costs). */
+  customExecutionMs: number;
+  customPlanningMs: number;
+  customSeqScanOnProjects: boolean;
+}
+
+interface SizeResult {
+  size: number;
+  startedAt: string;
+  finishedAt: string;
+  git: string;
+  machine: Machine;
+  options: { durationSeconds: number; connections: number; warmupSeconds: number };
+  seedSeconds: number | null;
+  vacuumAnalyzeSeconds: number;
+  projects: number;
+  scenarios: ScenarioResult[];
+  explain: ExplainSummary[];
+}
+
+interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  postgres: string;
+  kernel: string;
+  loadAverageAtStart: number[];
+}
+
+const cpuText = (c: CpuShare) => `CPU cores: server ${c.server}, postgres ${c.postgres}, autocannon ${c.autocannon}, other ${c.other}`;
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function rssMb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? round(Number(match[1]) / 1024, 1) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time in clock ticks (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function processTicks(pid: number | undefined, withChildren = false): number {
+  if (!pid) return 0;
+  try {
+    // Fields after "(comm)": state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const at = (field: number) => Number(fields[field - 3]);
+    return at(14) + at(15) + (withChildren ? at(16) + at(17) : 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The postmaster and every process it forked (backends, workers). */
+function postgresTicks(postmaster: number): number {
+  let ticks = processTicks(postmaster, true);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks;
+}
+
+function machineBusyTicks(): number {
+  const [, ...numbers] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = numbers.map(Number);
+  return user + nice + system + irq + softirq + steal;
+}
+
+interface CpuSample {
+  at: number;
+  machine: number;
+  server: number;
+  postgres: number;
+  /** This runner and its reaped children (the autocannon processes). */
+  runner: number;
+  runnerOwn: number;
+}
+
+function sampleCpu(serverPid: number | undefined, postmaster: number): CpuSample {
+  return {
+    at: Date.now(),
+    machine: machineBusyTicks(),
+    server: processTicks(serverPid),
+    postgres: postgresTicks(postmaster),
+    runner: processTicks(process.pid, true),
+    runnerOwn: processTicks(process.pid),
+  };
+}
+
+function cpuShare(before: CpuSample, after: CpuSample): CpuShare {
+  const seconds = (after.at - before.at) / 1000;
+  const cores = (ticks: number) => round(ticks / TICKS_PER_SECOND / seconds);
+  const server = after.server - before.server;
+  const postgres = after.postgres - before.postgres;
+  const runner = after.runner - before.runner;
+  const autocannon = runner - (after.runnerOwn - before.runnerOwn);
+  const other = after.machine - before.machine - server - postgres - runner;
+  return { server: cores(server), postgres: cores(postgres), autocannon: cores(autocannon), other: Math.max(0, cores(other)) };
+}
+
+/**
+ * On a shared machine, wait (up to --idle-wait seconds) until nothing else is busy: between
+ * scenarios our own processes are idle, so the machine's busy CPU is somebody else's.
+ */
+async function waitForQuiet(): Promise<void> {
+  if (!(idleWaitSeconds > 0)) return;
+  const deadline = Date.now() + idleWaitSeconds * 1000;
+  let busy = 0;
+  while (true) {
+    const before = machineBusyTicks();
+    await sleep(1000);
+    busy = (machineBusyTicks() - before) / TICKS_PER_SECOND;
+    if (busy < QUIET_CORES) return;
+    if (Date.now() > deadline) break;
+  }
+  log(`  the machine is still busy (${round(busy)} cores used by other processes) after ${idleWaitSeconds} s; measuring anyway`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  baseUrl: string;
+  output: string[];
+}
+
+function startServer(name: string, script: string, env: NodeJS.ProcessEnv, port: number): Server {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { name, child, baseUrl: `http://127.0.0.1:${port}`, output };
+}
+
+async function waitUntilAnswering(server: Server, path: string, token: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`${server.name} exited (${server.child.exitCode}) during start-up:\n${server.output.join('\n')}`);
+    try {
+      const res = await fetch(server.baseUrl + path, { headers: { Authorization: `Token ${token}` } });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`${server.name} did not answer within 120 s:\n${server.output.join('\n')}`);
+}
+
+async function stopServer(server: Server | null): Promise<void> {
+  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+  if (timedOut) {
+    server.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+interface AutocannonOutput {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+function autocannon(url: string, token: string, seconds: number, method: 'GET' | 'POST'): Promise<AutocannonOutput> {
+  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`];
+  if (method === 'POST') {
+    // A unique name per request: autocannon replaces [<id>] in the body with a fresh id each time.
+    args.push('-m', 'POST', '-H', 'Content-Type: application/json', '-I', '-b', JSON.stringify({ name: `${POSTED_NAME_PREFIX}[<id>]` }));
+  }
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(line) as AutocannonOutput);
+      } catch (error) {
+        reject(new Error(`autocannon failed (${error.message}): ${stderr.trim()} ${stdout.slice(0, 500)}`));
+      }
+    });
+  });
+}
+
+async function measure(server: Server, postmaster: number, scenario: Scenario, path: string, token: string): Promise<Measurement> {
+  await waitForQuiet();
+  if (warmup > 0) await autocannon(server.baseUrl + path, token, warmup, scenario.method);
+  const loadAverage1m = round(os.loadavg()[0]);
+  const rssBefore = rssMb(server.child.pid);
+  const cpuBefore = sampleCpu(server.child.pid, postmaster);
+  const out = await autocannon(server.baseUrl + path, token, duration, scenario.method);
+  const cpu = cpuShare(cpuBefore, sampleCpu(server.child.pid, postmaster));
+  const rssAfter = rssMb(server.child.pid);
+  return {
+    requestsPerSecond: round(out.requests.average, 1),
+    requestsTotal: out.requests.total,
+    latencyP50: out.latency.p50,
+    latencyP99: out.latency.p99,
+    latencyAverage: round(out.latency.average),
+    latencyMax: out.latency.max,
+    errors: out.errors,
+    timeouts: out.timeouts,
+    non2xx: out.non2xx,
+    rssBeforeMb: rssBefore,
+    rssAfterMb: rssAfter,
+    cpu,
+    loadAverage1m,
+  };
+}
+
+/** One request first: a scenario that does not answer 2xx is a broken benchmark, not a slow one. */
+async function probe(server: Server, scenario: Scenario, path: string, token: string): Promise<{ total: number | null; ids: string[] | null }> {
+  const init: RequestInit = { method: scenario.method, headers: { Authorization: `Token ${token}` } };
+  if (scenario.method === 'POST') {
+    init.headers = { ...init.headers, 'Content-Type': 'application/json' };
+    init.body = JSON.stringify({ name: `${POSTED_NAME_PREFIX}probe-${server.name}-${Date.now()}` });
+  }
+  const res = await fetch(server.baseUrl + path, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${server.name} ${scenario.method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  const body = JSON.parse(text);
+  const total = res.headers.get('x-total-count');
+  return { total: total === null ? null : Number(total), ids: Array.isArray(body) ? body.map((p: { id: string }) => p.id) : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// EXPLAIN
+
+async function explain(db: pg.Client, size: number, scenario: Scenario, statements: ListStatements): Promise<ExplainSummary[]> {
+  const sections: string[] = [];
+  const summaries: ExplainSummary[] = [];
+  const lines = (result: pg.QueryResult) => result.rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+  const timedOut = async (error: { code?: string }, sql: string, params: unknown[]) => {
+    if (error.code !== '57014') throw error; // 57014: statement_timeout
+    await db.query('DEALLOCATE ALL');
+    return `EXPLAIN ANALYZE did not finish within ${EXPLAIN_TIMEOUT}; the plan without ANALYZE:\n${lines(await db.query(`EXPLAIN ${sql}`, params))}`;
+  };
+  for (const statement of ['page', 'count'] as const) {
+    const { sql, params } = statements[statement];
+    // 1. Planned afresh with the parameters, as an unprepared query is (the second run, warm cache).
+    let custom: string;
+    try {
+      await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      custom = lines(await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params));
+    } catch (error) {
+      custom = await timedOut(error, sql, params);
+    }
+    // 2. As a prepared statement after 5 executions, when PostgreSQL (plan_cache_mode auto) may have
+    //    switched to a generic plan: the plan the server's prepared statements run under load.
+    let prepared: string;
+    let planKind: ExplainSummary['planKind'] = 'unknown';
+    try {
+      const literal = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : db.escapeLiteral(String(v)));
+      const execute = `EXECUTE bench_statement${params.length ? `(${params.map(literal).join(', ')})` : ''}`;
+      await db.query(`PREPARE bench_statement AS ${sql}`);
+      for (let i = 0; i < 5; i++) await db.query(execute);
+      const before = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0].generic as number;
+      prepared = lines(await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${execute}`));
+      const after = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0].generic as number;
+      planKind = after > before ? 'generic' : 'custom';
+      await db.query('DEALLOCATE bench_statement');
+    } catch (error) {
+      prepared = await timedOut(error, sql, params);
+    }
+    const seqScans = [...new Set([...prepared.matchAll(/Seq Scan on (\w+)(?: (\w+))?/g)].map((m) => (m[2] && m[2] !== m[1] ? `${m[1]} ${m[2]}` : m[1])))];
+    const buffers = /Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?/.exec(prepared);
+    const number = (pattern: RegExp, text: string) => Number(pattern.exec(text)?.[1] ?? NaN);
+    summaries.push({
+      scenario: scenario.name,
+      statement,
+      executionMs: number(/Execution Time: ([\d.]+) ms/, prepared),
+      planKind,
+      seqScanOnProjects: /Seq Scan on projects\b/.test(prepared),
+      seqScans,
+      sharedHit: Number(buffers?.[1] ?? 0),
+      sharedRead: Number(buffers?.[2] ?? 0),
+      customExecutionMs: number(/Execution Time: ([\d.]+) ms/, custom),
+      customPlanningMs: number(/Planning Time: ([\d.]+) ms/, custom),
+      customSeqScanOnProjects: /Seq Scan on projects\b/.test(custom),
+    });
+    sections.push(
+      `-- ${statement} statement\n-- params: ${JSON.stringify(params)}\n${sql.trim()}\n\n` +
+        `-- (a) prepared, 6th execution: ${planKind} plan\n${prepared}\n\n-- (b) planned afresh with these parameters (unprepared)\n${custom}\n`,
+    );
+  }
+  const user = BENCH_USERS[scenario.user === 'few' ? 'fewProjects' : 'organizationAdmin'];
+  const header = `-- ${scenario.label}: ${scenario.method} ${scenario.path} as ${user}, ${size} projects\n-- EXPLAIN (ANALYZE, BUFFERS), warm cache\n\n`;
+  fs.writeFileSync(path.join(RESULTS, `explain-${size}-${scenario.name}.txt`), header + sections.join('\n\n'));
+  return summaries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One size
+
+async function machineFacts(db: pg.Client): Promise<Machine> {
+  const { rows } = await db.query(`SHOW server_version`);
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    postgres: rows[0].server_version,
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageAtStart: os.loadavg().map((n) => round(n)),
+  };
+}
+
+/** Taken when the runner starts, right after `npm run bench` built what it measures. */
+const BUILD = gitDescription();
+
+function gitDescription(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+  return head ? `${head}${dirty ? ' + uncommitted changes in src/' : ''}` : 'unknown';
+}
+
+async function seed(size: number): Promise<number> {
+  log(`seeding ${size} projects into data/bench-${size}`);
+  const started = Date.now();
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bench/seed.js'), '--projects', String(size)], { cwd: ROOT, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`seeding ${size} projects failed (exit ${code})`);
+  return round((Date.now() - started) / 1000, 1);
+}
+
+async function runSize(size: number): Promise<SizeResult> {
+  const startedAt = new Date().toISOString();
+  const dataDir = path.join(ROOT, `data/bench-${size}`);
+  const seeded = fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'));
+  const seedSeconds = values.seed || !seeded ? await seed(size) : null;
+
+  let pgHandle: EmbeddedPostgresHandle | null = null;
+  let ours: Server | null = null;
+  let ceiling: Server | null = null;
+  let serverDataDir: string | null = null;
+  const db = { client: null as pg.Client | null };
+  try {
+    pgHandle = await startEmbeddedPostgres({ dataDir, port: 0, log });
+    const client = new pg.Client({ connectionString: pgHandle.url, application_name: 'fieldbase-bench' });
+    await client.connect();
+    db.client = client;
+
+    const users = new Map<User, { id: string; token: string }>();
+    for (const [user, username] of [['few', BENCH_USERS.fewProjects], ['orgadmin', BENCH_USERS.organizationAdmin]] as const) {
+      const { rows } = await client.query(`SELECT id FROM accounts WHERE username = $1`, [username]);
+      if (!rows[0]) throw new Error(`data/bench-${size} has no bench user ${username}: seed it again (npm run bench -- --sizes ${size} --seed)`);
+      users.set(user, { id: rows[0].id, token: benchToken(username) });
+    }
+    const few = users.get('few')!;
+    const orgadmin = users.get('orgadmin')!;
+    // Projects a previous run's POST scenario left behind (normally removed at the end of a run).
+    await client.query(`DELETE FROM projects WHERE owner_id = $1 AND name LIKE $2`, [few.id, `${POSTED_NAME_PREFIX}%`]);
+
+    const common: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: pgHandle.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL']) delete common[variable];
+    const oursPort = await freePort();
+    serverDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
+    ours = startServer('fieldbase', path.join(ROOT, 'dist/src/main.js'), { ...common, PORT: String(oursPort), DATA_DIR: serverDataDir }, oursPort);
+    await waitUntilAnswering(ours, '/api/v1/projects/?limit=1', few.token); // it migrates first, so it goes before VACUUM/EXPLAIN
+    log(`fieldbase (pid ${ours.child.pid}) answers on ${ours.baseUrl}`);
+    const ceilingPort = await freePort();
+    ceiling = startServer('ceiling', path.join(ROOT, 'dist/bench/ceiling.js'), { ...common, PORT: String(ceilingPort) }, ceilingPort);
+    await waitUntilAnswering(ceiling, '/api/v1/projects/?limit=1', few.token);
+    log(`ceiling (pid ${ceiling.child.pid}) answers on ${ceiling.baseUrl}`);
+
+    let t = Date.now();
+    await client.query('VACUUM (ANALYZE)'); // a steady state: statistics and visibility map as autovacuum would leave them
+    const vacuumAnalyzeSeconds = round((Date.now() - t) / 1000, 1);
+    log(`VACUUM (ANALYZE) in ${vacuumAnalyzeSeconds} s`);
+    const machine = await machineFacts(client);
+    const projects = (await client.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n as number;
+    const readable = (await client.query(
+      `SELECT p.id FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE o.organization_owner_id = $1 ORDER BY p.created_at DESC, p.id LIMIT 1`,
+      [orgadmin.id],
+    )).rows[0].id as string;
+
+    await client.query(`SET statement_timeout = '${EXPLAIN_TIMEOUT}'`);
+    const explainSummaries: ExplainSummary[] = [];
+    for (const scenario of scenarios) {
+      if (!scenario.statements) continue;
+      await waitForQuiet();
+      t = Date.now();
+      explainSummaries.push(...(await explain(client, size, scenario, scenario.statements(users.get(scenario.user)!.id))));
+      log(`EXPLAIN ${scenario.name} (${Date.now() - t} ms)`);
+    }
+
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      const { token } = users.get(scenario.user)!;
+      const requestPath = scenario.path.replace('{project}', readable);
+      const probed = await probe(ours, scenario, requestPath, token);
+      let ceilingResult: Measurement | null = null;
+      if (scenario.statements) {
+        const fromCeiling = await probe(ceiling, scenario, requestPath, token);
+        if (JSON.stringify(fromCeiling.ids) !== JSON.stringify(probed.ids) || fromCeiling.total !== probed.total) {
+          throw new Error(`the ceiling and Fieldbase disagree on ${scenario.name}: ${fromCeiling.total} vs ${probed.total} rows`);
+        }
+      }
+      log(`${scenario.name}: ${scenario.method} ${requestPath}${probed.total !== null ? ` (${probed.total} rows)` : ''}`);
+      const oursResult = await measure(ours, pgHandle.pid, scenario, requestPath, token);
+      log(`  fieldbase ${oursResult.requestsPerSecond} req/s, p50 ${oursResult.latencyP50} ms, p99 ${oursResult.latencyP99} ms, errors ${oursResult.errors}, non2xx ${oursResult.non2xx}, RSS ${oursResult.rssBeforeMb}→${oursResult.rssAfterMb} MB, ${cpuText(oursResult.cpu)}`);
+      if (scenario.statements) {
+        ceilingResult = await measure(ceiling, pgHandle.pid, scenario, requestPath, token);
+        log(`  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`);
+      }
+      results.push({
+        name: scenario.name,
+        label: scenario.label,
+        user: BENCH_USERS[scenario.user === 'few' ? 'fewProjects' : 'organizationAdmin'],
+        method: scenario.method,
+        path: scenario.path,
+        total: probed.total,
+        ours: oursResult,
+        ceiling: ceilingResult,
+        ratio: ceilingResult && ceilingResult.requestsTotal > 0 ? round(oursResult.requestsPerSecond / ceilingResult.requestsPerSecond) : null,
+      });
+    }
+    const removed = await client.query(`DELETE FROM projects WHERE owner_id = $1 AND name LIKE $2`, [few.id, `${POSTED_NAME_PREFIX}%`]);
+    log(`removed the ${removed.rowCount} projects the create scenario made`);
+
+    return {
+      size,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      git: BUILD,
+      machine,
+      options: { durationSeconds: duration, connections, warmupSeconds: warmup },
+      seedSeconds,
+      vacuumAnalyzeSeconds,
+      projects,
+      scenarios: results,
+      explain: explainSummaries,
+    };
+  } finally {
+    await stopServer(ours);
+    await stopServer(ceiling);
+    await db.client?.end().catch(() => undefined);
+    await pgHandle?.stop();
+    if (serverDataDir) fs.rmSync(serverDataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+function readAllResults(): SizeResult[] {
+  return fs.readdirSync(RESULTS)
+    .filter((f) => /^results-\d+\.json$/.test(f))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as SizeResult)
+    .sort((a, b) => a.size - b.size);
+}
+
+const fmtSize = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
+
+/** CPU milliseconds per completed request, from the cores used and the request rate. */
+function perRequest(m: Measurement): string {
+  if (!m.cpu || m.requestsTotal < 10) return '–';
+  return `${fmt((m.cpu.server * 1000) / m.requestsPerSecond, 2)} / ${fmt((m.cpu.postgres * 1000) / m.requestsPerSecond, 2)}`;
+}
+
+function summaryMarkdown(all: SizeResult[]): string {
+  const lines: string[] = [];
+  lines.push('| projects | scenario | rows | req/s | p50 ms | p99 ms | errors (incl. timeouts) + non-2xx | ceiling req/s | ours / ceiling | RSS MB before → after | CPU ms per request: server / PostgreSQL | ceiling: server / PostgreSQL | other CPU, cores |');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|');
+  for (const r of all) {
+    for (const s of r.scenarios) {
+      const none = s.ours.requestsTotal === 0;
+      const ceilingRate = s.ceiling ? (s.ceiling.requestsTotal === 0 ? `0 (${s.ceiling.timeouts} timeouts)` : fmt(s.ceiling.requestsPerSecond, 0)) : '';
+      lines.push(`| ${fmtSize(r.size)} | ${s.label} | ${s.total ?? ''} | ${fmt(s.ours.requestsPerSecond, 0)} | ${none ? '> timeout' : s.ours.latencyP50} | ${none ? '> timeout' : s.ours.latencyP99} | ${s.ours.errors + s.ours.non2xx} | ${ceilingRate} | ${s.ratio === null ? '' : s.ratio.toFixed(2)} | ${fmt(s.ours.rssBeforeMb, 0)} → ${fmt(s.ours.rssAfterMb, 0)} | ${perRequest(s.ours)} | ${s.ceiling ? perRequest(s.ceiling) : ''} | ${fmt(s.ours.cpu?.other, 2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function explainMarkdown(all: SizeResult[]): string {
+  const lines: string[] = [];
+  lines.push('| projects | scenario | page ms | count ms | plans (page / count) | planning ms unprepared (page / count) | Seq Scan on projects | other Seq Scans |');
+  lines.push('|---:|---|---:|---:|---|---|---|---|');
+  for (const r of all) {
+    const scenarios = [...new Set(r.explain.map((e) => e.scenario))];
+    for (const name of scenarios) {
+      const page = r.explain.find((e) => e.scenario === name && e.statement === 'page')!;
+      const count = r.explain.find((e) => e.scenario === name && e.statement === 'count')!;
+      const label = r.scenarios.find((s) => s.name === name)?.label ?? name;
+      const others = [...new Set([...page.seqScans, ...count.seqScans].filter((s) => !/^projects\b/.test(s)))].join(', ');
+      const seq = [page.seqScanOnProjects && 'page', count.seqScanOnProjects && 'count'].filter(Boolean).join(', ');
+      lines.push(`| ${fmtSize(r.size)} | ${label} | ${fmt(page.executionMs, 2)} | ${fmt(count.executionMs, 2)} | ${page.planKind ?? ''} / ${count.planKind ?? ''} | ` +
+        `${fmt(page.customPlanningMs, 2)} / ${fmt(count.customPlanningMs, 2)} | ${seq ? `**${seq}**` : 'no'} | ${others} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function machineMarkdown(all: SizeResult[]): string {
+  const m = all[all.length - 1].machine;
+  const runs = all.map((r) => `${fmtSize(r.size)}: ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, build ${r.git}, load average at start ${r.machine.loadAverageAtStart.join(' / ')}` +
+    `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up, ${r.options.connections} connections` +
+    (r.seedSeconds !== null ? `, seeded just before in ${r.seedSeconds} s` : ''));
+  return [
+    `- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGb} GB; ${m.kernel}`,
+    `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded, default settings: shared_buffers 128MB); app and ceiling pools: 10 connections`,
+    `- Server, PostgreSQL and autocannon share the same ${m.cores} cores (loopback).`,
+    ...runs.map((r) => `- Run at ${r}`),
+  ].join('\n');
+}
+
+function targetsMarkdown(all: SizeResult[]): string {
+  if (all.length === 0) return '';
+  const largest = all[all.length - 1];
+  const smallest = all[0];
+  const lines: string[] = [];
+  const lists = largest.scenarios.filter((s) => s.ceiling);
+  const p99Misses = lists.filter((s) => s.ours.latencyP99 >= 50 || s.ours.requestsTotal === 0);
+  const p99Text = (s: ScenarioResult) => (s.ours.requestsTotal === 0 ? 'timed out' : `${s.ours.latencyP99} ms`);
+  lines.push(`- p99 under 50 ms at ${fmtSize(largest.size)} for every list endpoint: ${p99Misses.length === 0 ? 'met' : `**not met** for ${p99Misses.map((s) => `${s.label} (${p99Text(s)})`).join(', ')}`}`);
+  const ratioMisses = lists.filter((s) => (s.ratio ?? 0) < 0.7);
+  const ratioText = (s: ScenarioResult) => (s.ratio === null ? 'the ceiling completed no request either' : s.ratio.toFixed(2));
+  lines.push(`- throughput at least 70% of the ceiling at ${fmtSize(largest.size)}: ${ratioMisses.length === 0 ? 'met' : `**not met** for ${ratioMisses.map((s) => `${s.label} (${ratioText(s)})`).join(', ')}`}`);
+  if (largest !== smallest) {
+    const growth = lists.map((s) => {
+      const small = smallest.scenarios.find((x) => x.name === s.name);
+      const timedOut = s.ours.requestsTotal === 0;
+      return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity };
+    });
+    const growthMisses = growth.filter((g) => !(g.factor <= 2));
+    lines.push(`- p50 at ${fmtSize(largest.size)} within 2× of p50 at ${fmtSize(smallest.size)}: ${growthMisses.length === 0 ? 'met' : `**not met** for ${growthMisses.map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`).join(', ')}`}`);
+  }
+  const failing = all.flatMap((r) => r.scenarios.filter((s) => s.ours.errors + s.ours.non2xx > 0).map((s) => `${s.label} at ${fmtSize(r.size)}`));
+  lines.push(`- no errors or non-2xx answers: ${failing.length === 0 ? 'met' : `**not met** for ${failing.join(', ')} (autocannon's 10 s timeout)`}`);
+  return lines.join('\n');
+}
+
+function writeReports(): void {
+  const all = readAllResults();
+  if (all.length === 0) return;
+  const series: LatencySeries[] = SCENARIOS.filter((s) => s.statements).map((s) => ({
+    label: s.label,
+    points: all.flatMap((r) => {
+      const found = r.scenarios.find((x) => x.name === s.name);
+      return found && found.ours.requestsTotal > 0 ? [{ size: r.size, p50: found.ours.latencyP50, p99: found.ours.latencyP99 }] : [];
+    }),
+    timedOut: all.filter((r) => r.scenarios.find((x) => x.name === s.name)?.ours.requestsTotal === 0).map((r) => r.size),
+  }));
+  fs.writeFileSync(path.join(RESULTS, 'latency.svg'), latencySvg(series, `GET list endpoints, limit=50, ${all[all.length - 1].options.connections} connections: p50 (solid) and p99 (dashed)`, 50));
+  const table = summaryMarkdown(all);
+  const explainTable = explainMarkdown(all);
+  const machine = machineMarkdown(all);
+  const targets = targetsMarkdown(all);
+  const summary = [
+    '# Benchmark results',
+    '',
+    'Generated by `npm run bench` (bench/run.ts). Latencies are autocannon\'s, in milliseconds; "rows" is the list\'s X-Total-Count;',
+    'RSS is the Fieldbase server process before and after the measured interval. The ceiling is bench/ceiling.ts',
+    '(node:http + pg, the same token lookup and the same list statements), run in the same session. CPU per request is',
+    'the CPU time the server process and PostgreSQL (all its processes) used during the measured interval divided by the',
+    'requests completed; "other CPU" is what everything else on the machine except autocannon used, in cores: well above 0',
+    'means something else was running and the numbers are disturbed.',
+    '',
+    table,
+    '',
+    '## Targets (issue 6)',
+    '',
+    targets,
+    '',
+    '## EXPLAIN (ANALYZE, BUFFERS) of the list statements',
+    '',
+    'Execution times (warm cache) of each statement run the way the server runs it: as a prepared statement, at its 6th',
+    'execution, when PostgreSQL has settled on a generic or a custom plan; "planning ms unprepared" is what planning the',
+    'same statement afresh costs. Full plans, both ways: bench/results/explain-<size>-<scenario>.txt.',
+    '',
+    explainTable,
+    '',
+    '## Machine',
+    '',
+    machine,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(RESULTS, 'summary.md'), summary);
+  log(`wrote ${path.relative(ROOT, path.join(RESULTS, 'summary.md'))} and latency.svg`);
+
+  if (values.readme) {
+    const readme = fs.readFileSync(README, 'utf8');
+    const start = '<!-- bench:results:start -->';
+    const end = '<!-- bench:results:end -->';
+    const from = readme.indexOf(start);
+    const to = readme.indexOf(end);
+    if (from < 0 || to < from) {
+      log(`README.md has no ${start} … ${end} block; not updated`);
+      return;
+    }
+    const block = [start, '', table, '', '![latency](bench/results/latency.svg)', '', 'Targets of issue 6, checked by the run:', '', targets, '', 'Machine and runs:', '', machine, '', end].join('\n');
+    fs.writeFileSync(README, readme.slice(0, from) + block + readme.slice(to + end.length));
+    log('updated the results in README.md');
+  }
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(RESULTS, { recursive: true });
+  if (values['report-only']) return writeReports();
+  for (const size of sizes) {
+    const started = Date.now();
+    log(`=== ${size} projects ===`);
+    let result = await runSize(size);
+    const file = path.join(RESULTS, `results-${size}.json`);
+    if (selected && fs.existsSync(file)) {
+      // A partial run replaces its scenarios in the earlier results and keeps the others.
+      const earlier = JSON.parse(fs.readFileSync(file, 'utf8')) as SizeResult;
+      const order = (name: string) => SCENARIOS.findIndex((s) => s.name === name);
+      result = {
+        ...result,
+        scenarios: [...earlier.scenarios.filter((s) => !selected.includes(s.name)), ...result.scenarios].sort((a, b) => order(a.name) - order(b.name)),
+        explain: [...earlier.explain.filter((e) => !selected.includes(e.scenario)), ...result.explain].sort((a, b) => order(a.scenario) - order(b.scenario)),
+      };
+    }
+    fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    log(`${size} projects done in ${round((Date.now() - started) / 1000, 0)} s`);
+    writeReports();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
