@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
 import { ADMIN, auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError } from './support/expectations.js';
 
 /**
  * Spec §3 (authentication), one rule per test, against the real app and a real PostgreSQL.
@@ -82,11 +83,6 @@ async function tokenFor(t: TestApp, person: { username: string; password: string
 /** GET /auth/user/ with the raw Authorization header value. */
 const whoAmI = (t: TestApp, authorization: string) => request(t.http).get('/api/v1/auth/user/').set('Authorization', authorization);
 const statusOf = async (t: TestApp, token: string) => (await whoAmI(t, `Token ${token}`)).status;
-
-function expectError(res: request.Response, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(typeof res.body.message).toBe('string');
-}
 
 describe('Authentication (spec §3), default configuration', () => {
   let t: TestApp;

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError, expectStatus } from './support/expectations.js';
 
 /** The collaborator object of spec §6.3, fields in this order. */
 const COLLABORATOR_FIELDS = ['project_id', 'collaborator', 'role', 'created_by', 'updated_by', 'created_at', 'updated_at'];
@@ -9,18 +10,6 @@ const PROJECTS = '/api/v1/projects/';
 
 type Res = request.Response;
 type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
-
-/** Status and error code together, so a failure shows the whole body. */
-function expectError(res: Res, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  if (field !== undefined) {
-    expect(res.body.detail).toEqual(expect.objectContaining({ [field]: expect.arrayContaining([expect.any(String)]) }));
-  }
-}
-
-function expectStatus(res: Res, status: number): void {
-  expect({ status: res.status, body: res.body }).toEqual(expect.objectContaining({ status }));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures. Organizations and teams have no API yet: they are rows (spec §4.2's shape).

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError, expectStatus } from './support/expectations.js';
 
 const FILES = '/api/v1/files/';
 const PROJECTS = '/api/v1/projects/';
@@ -21,18 +22,6 @@ type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Status and error code together, so a failure shows the whole body. */
-function expectError(res: Res | RawResponse, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code, body: res.body }).toEqual(expect.objectContaining({ status, code }));
-  if (field !== undefined) {
-    expect(res.body.detail).toEqual(expect.objectContaining({ [field]: expect.arrayContaining([expect.any(String)]) }));
-  }
-}
-
-function expectStatus(res: Res | RawResponse, status: number): void {
-  expect({ status: res.status, body: Buffer.isBuffer(res.body) ? `<${res.body.length} bytes>` : res.body }).toEqual(expect.objectContaining({ status }));
-}
 
 /** Each segment URL-encoded, the `/` separators kept. */
 const encodePath = (file: string) => file.split('/').map(encodeURIComponent).join('/');

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError, expectStatus } from './support/expectations.js';
 
 /** The organization object of spec §4.2, fields in order. */
 const ORG_KEYS = [
@@ -34,18 +35,6 @@ const PROJECTS = '/api/v1/projects/';
 
 type Body = Record<string, unknown>;
 type MembershipRole = 'admin' | 'creator' | 'member';
-
-/** Asserts the error envelope of spec §2; with `field`, that the validation detail names it. */
-function expectError(res: Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code, body: res.body }).toEqual(expect.objectContaining({ status, code }));
-  expect(typeof res.body.message).toBe('string');
-  if (field !== undefined) expect(Object.keys(res.body.detail ?? {})).toContain(field);
-}
-
-/** Status with the body shown on failure. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toEqual(expect.objectContaining({ status }));
-}
 
 const names = (res: Response, field = 'username') => (res.body as Record<string, string>[]).map((row) => row[field]);
 

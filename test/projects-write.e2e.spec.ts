@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError, expectStatus } from './support/expectations.js';
 
 /** The project object of spec §5.1, fields in the order of the table. */
 const PROJECT_FIELDS = [
@@ -38,18 +39,6 @@ type Res = request.Response;
 type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Status and error code together, so a failure shows the whole body. */
-function expectError(res: Res, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  if (field !== undefined) {
-    expect(res.body.detail).toEqual(expect.objectContaining({ [field]: expect.arrayContaining([expect.any(String)]) }));
-  }
-}
-
-function expectStatus(res: Res, status: number): void {
-  expect({ status: res.status, body: res.body }).toEqual(expect.objectContaining({ status }));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Images built by hand (spec §5.7 checks the bytes, not the name).

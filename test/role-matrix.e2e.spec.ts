@@ -3,6 +3,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError, expectStatus } from './support/expectations.js';
 
 // Spec §6 (roles): the role matrix, with every fixture built through the HTTP API only — organizations,
 // members, default roles, teams, team members, collaborators and projects — never with SQL.
@@ -43,17 +44,6 @@ const member = (org: string, name: string) => `/api/v1/members/${org}/${name}/`;
 const teams = (org: string) => `/api/v1/organizations/${org}/teams/`;
 const team = (org: string, name: string) => `/api/v1/organizations/${org}/teams/${name}/`;
 const teamMembers = (org: string, name: string) => `/api/v1/organizations/${org}/teams/${name}/members/`;
-
-/** Status with the body shown on failure. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toEqual(expect.objectContaining({ status }));
-}
-
-/** Asserts the error envelope of spec §2. */
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(typeof res.body.message).toBe('string');
-}
 
 describe('the role matrix of spec §6, built through the API', () => {
   let t: TestApp;

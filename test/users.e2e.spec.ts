@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { expectError } from './support/expectations.js';
 
 /** The person object's fields, in order, as the person themself and staff see it (spec §4.1). */
 const FULL_KEYS = ['username', 'type', 'full_name', 'first_name', 'last_name', 'email', 'avatar_url', 'is_staff', 'storage_quota_bytes', 'storage_used_bytes'];
@@ -11,13 +12,6 @@ const RESERVED = [
   'api', 'auth', 'collaborators', 'docs', 'files', 'members', 'openapi', 'organization', 'organizations', 'owner',
   'project', 'projects', 'public', 'shared_datasets', 'status', 'team', 'teams', 'user', 'users',
 ];
-
-/** Asserts the error envelope of spec §2; with `field`, that the validation detail names it. */
-function expectError(res: Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(typeof res.body.message).toBe('string');
-  if (field !== undefined) expect(Object.keys(res.body.detail ?? {})).toContain(field);
-}
 
 /** The path and query of an absolute link, to follow it against the test server. */
 function pathOf(link: string): string {
