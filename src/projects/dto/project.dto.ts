@@ -41,6 +41,10 @@ const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.de
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
 
+/** The role rows with the sort keys they carry, as `p`-shaped rows (id, name, owner_id, is_featured, created_at) for filters and orderings. */
+export const visibleProjectsSql = (roles: string) =>
+  `SELECT r.project_id AS id, r.role, r.origin, r.owner_id, r.name, r.is_featured, r.created_at FROM (${roles}) r`;
+
 /**
  * A page of the projects that have a row in `roles` (the role SQL), with everything the object needs,
  * in one statement. The page is chosen first from ids and sort keys only, and the details (the shared
@@ -49,8 +53,8 @@ const RELATED = `JOIN accounts o ON o.id = p.owner_id
 export function projectsWithRoleSql(roles: string, page: { where: string; orderBy: string; limitOffset: string }): string {
   return `
     SELECT ${PROJECT_COLUMNS}
-      FROM (SELECT p.id AS page_id, r.role, r.origin
-              FROM (${roles}) r JOIN projects p ON p.id = r.project_id JOIN accounts o ON o.id = p.owner_id
+      FROM (SELECT p.id AS page_id, p.role, p.origin
+              FROM (${visibleProjectsSql(roles)}) p JOIN accounts o ON o.id = p.owner_id
              ${page.where} ${page.orderBy} ${page.limitOffset}) r
       JOIN projects p ON p.id = r.page_id ${RELATED}
      ${page.orderBy}`;

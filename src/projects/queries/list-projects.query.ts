@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { preparedQuery } from '../../database/prepared.js';
-import { projectsWithRoleSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
+import { projectsWithRoleSql, toProjectResponse, visibleProjectsSql, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
 import { projectRolesSql } from '../roles/project-roles.sql.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
 
@@ -41,7 +41,7 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   return {
     page: { sql: pageSql, params },
     count: {
-      sql: `SELECT count(*)::int AS count FROM (${roles}) r JOIN projects p ON p.id = r.project_id JOIN accounts o ON o.id = p.owner_id ${filters.where}`,
+      sql: `SELECT count(*)::int AS count FROM (${visibleProjectsSql(roles)}) p JOIN accounts o ON o.id = p.owner_id ${filters.where}`,
       params: countParams,
     },
   };
