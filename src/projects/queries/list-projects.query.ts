@@ -51,10 +51,14 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
 export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery> {
   constructor(private readonly db: DataSource) {}
 
-  async execute({ actor, criteria, page }: ListProjectsQuery): Promise<Page<ProjectResponse>> {
-    const statements = listProjectsStatements(actor.id, criteria, page);
-    const rows = await preparedQuery<ProjectRow>(this.db, statements.page.sql, statements.page.params);
-    const [{ count }] = await preparedQuery<{ count: number }>(this.db, statements.count.sql, statements.count.params);
-    return new Page(rows.map(toProjectResponse), count, page);
+  execute({ actor, criteria, page }: ListProjectsQuery): Promise<Page<ProjectResponse>> {
+    return runProjectList(this.db, listProjectsStatements(actor.id, criteria, page), page);
   }
+}
+
+/** Runs a list's page and count statements (prepared) and maps the rows: both project lists use it. */
+export async function runProjectList(db: DataSource, statements: ListStatements, page: PageRequest): Promise<Page<ProjectResponse>> {
+  const rows = await preparedQuery<ProjectRow>(db, statements.page.sql, statements.page.params);
+  const [{ count }] = await preparedQuery<{ count: number }>(db, statements.count.sql, statements.count.params);
+  return new Page(rows.map(toProjectResponse), count, page);
 }

@@ -2,10 +2,9 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
-import { preparedQuery } from '../../database/prepared.js';
-import { projectsWithRoleSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
+import { projectsWithRoleSql, type ProjectResponse } from '../dto/project.dto.js';
 import { projectRolesSql } from '../roles/project-roles.sql.js';
-import type { ListStatements } from './list-projects.query.js';
+import { runProjectList, type ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
 
 /** GET /projects/public/: every public project, each with the caller's real role (at least reader/public). */
@@ -38,10 +37,7 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
 export class ListPublicProjectsHandler implements IQueryHandler<ListPublicProjectsQuery> {
   constructor(private readonly db: DataSource) {}
 
-  async execute({ actor, criteria, page }: ListPublicProjectsQuery): Promise<Page<ProjectResponse>> {
-    const statements = listPublicProjectsStatements(actor.id, criteria, page);
-    const rows = await preparedQuery<ProjectRow>(this.db, statements.page.sql, statements.page.params);
-    const [{ count }] = await preparedQuery<{ count: number }>(this.db, statements.count.sql, statements.count.params);
-    return new Page(rows.map(toProjectResponse), count, page);
+  execute({ actor, criteria, page }: ListPublicProjectsQuery): Promise<Page<ProjectResponse>> {
+    return runProjectList(this.db, listPublicProjectsStatements(actor.id, criteria, page), page);
   }
 }
