@@ -992,3 +992,110 @@ describe('one SQL statement per page plus a count (spec §5.2, §6.2)', () => {
     }
   });
 });
+
+// Pages are cut from several sources at once (the caller's own projects, each organization's, their
+// collaborations, the public ones), each read in index order and cut at offset + limit: walking any
+// order page by page must give exactly the whole list in that order, with the right total.
+describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () => {
+  let t: TestApp;
+  let viewer: string;
+  const expected = new Map<string, { owner: string; name: string; featured: boolean; created: number; publicOnly: boolean }>();
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    viewer = await t.createPerson('viewer');
+    for (const person of ['dora', 'emil', 'orgaowner', 'orgbowner', 'orgcowner']) await t.createPerson(person);
+    await createOrganization(t, 'Orga', 'orgaowner');
+    await createOrganization(t, 'orgb', 'orgbowner', 'reader');
+    await createOrganization(t, 'orgc', 'orgcowner');
+    await addMember(t, 'Orga', 'viewer', 'admin');
+    await addMember(t, 'orgb', 'viewer', 'member');
+    await addMember(t, 'orgc', 'viewer', 'member'); // no default role: only its collaborations show
+    await createTeam(t, 'orgc', 'crew', ['viewer']);
+
+    let day = 0;
+    const add = async (owner: string, name: string, options: { isPublic?: boolean; featured?: boolean; seen?: 'whole' | 'publicOnly' | 'no' } = {}) => {
+      const id = await insertProject(t, owner, name, options.isPublic ?? false);
+      // created_at repeats every 5 projects, so ties are broken by id.
+      const created = Date.UTC(2026, 0, 1 + (day++ % 5));
+      await t.sql(`UPDATE projects SET is_featured = $2, created_at = $3 WHERE id = $1`, [id, options.featured ?? false, new Date(created)]);
+      if (options.seen !== 'no') expected.set(id, { owner, name, featured: options.featured ?? false, created, publicOnly: options.seen === 'publicOnly' });
+      return id;
+    };
+    for (const [i, name] of ['m1', 'B2', 'a3', 'z4', 'C5'].entries()) await add('viewer', name, { featured: i === 3, isPublic: i === 1 });
+    for (const [i, name] of ['q1', 'Q2', 'b3', 'y4', 'c5', 'k6'].entries()) await add('Orga', name, { featured: i === 0, isPublic: i === 2 });
+    for (const name of ['p1', 'a2', 'X3', 'd4']) await add('orgb', name);
+    const direct = await add('orgc', 'direct1', { isPublic: true });
+    const team = await add('orgc', 'team1', { featured: true });
+    await add('orgc', 'hidden1', { seen: 'no' });
+    await add('orgc', 'open2', { isPublic: true, seen: 'publicOnly' });
+    await addCollaborator(t, direct, 'viewer', 'editor');
+    await addCollaborator(t, team, '@orgc/crew', 'reporter');
+    const doraCollab = await add('dora', 'shared1', { isPublic: true });
+    await add('dora', 'private1', { seen: 'no' });
+    await addCollaborator(t, doraCollab, 'viewer', 'reader');
+    for (const [i, name] of ['e1', 'E2', 'a3', 'zz4', 'b5', 'f6', 'g7'].entries()) await add('emil', name, { isPublic: true, featured: i === 4, seen: 'publicOnly' });
+  });
+  afterAll(() => t.close());
+
+  type Term = ['featured' | 'owner' | 'name' | 'created', 1 | -1];
+  const ORDERINGS: Array<[string, Term[]]> = [
+    ['', [['featured', 1], ['owner', 1], ['name', 1]]],
+    ['name', [['name', 1]]],
+    ['-name', [['name', -1]]],
+    ['owner,-name', [['owner', 1], ['name', -1]]],
+    ['-owner,created_at', [['owner', -1], ['created', 1]]],
+    ['-created_at,name', [['created', -1], ['name', 1]]],
+  ];
+
+  function expectedIds(includePublic: boolean, terms: Term[]): string[] {
+    const value = (id: string, key: Term[0]) => {
+      const p = expected.get(id)!;
+      return key === 'featured' ? (p.featured ? 0 : 1) : key === 'created' ? p.created : key === 'owner' ? p.owner.toLowerCase() : p.name.toLowerCase();
+    };
+    return [...expected.keys()]
+      .filter((id) => includePublic || !expected.get(id)!.publicOnly)
+      .sort((a, b) => {
+        for (const [key, direction] of terms) {
+          const x = value(a, key);
+          const y = value(b, key);
+          if (x !== y) return x < y ? -direction : direction;
+        }
+        return a < b ? -1 : 1;
+      });
+  }
+
+  it.each(ORDERINGS.flatMap(([ordering, terms]) => [false, true].map((includePublic) => [ordering || '(default)', includePublic, terms] as const)))(
+    'ordering=%s, include_public=%s: every page size walks the whole list in order with the right total',
+    async (ordering, includePublic, terms) => {
+      const want = expectedIds(includePublic, terms as Term[]);
+      const query = `include_public=${includePublic ? 1 : 0}${ordering === '(default)' ? '' : `&ordering=${ordering}`}`;
+      expect(ids(await list(t, `/api/v1/projects/?${query}`, viewer))).toEqual(want);
+      for (const limit of [1, 2, 4, 7]) {
+        const walked: string[] = [];
+        for (let offset = 0; offset < want.length + limit; offset += limit) {
+          const res = await get(t, `/api/v1/projects/?${query}&limit=${limit}&offset=${offset}`, viewer);
+          expect(res.status).toBe(200);
+          expect(Number(res.headers['x-total-count'])).toBe(want.length);
+          walked.push(...ids(res.body));
+        }
+        expect(walked).toEqual(want);
+      }
+    },
+  );
+
+  it('filters pages from every source: search and owner', async () => {
+    const want = expectedIds(true, [['name', 1]]).filter((id) => /a/i.test(expected.get(id)!.name) || /a/i.test(expected.get(id)!.owner));
+    const walked: string[] = [];
+    for (let offset = 0; offset < want.length + 3; offset += 3) {
+      const res = await get(t, `/api/v1/projects/?include_public=1&search=A&ordering=name&limit=3&offset=${offset}`, viewer);
+      expect(Number(res.headers['x-total-count'])).toBe(want.length);
+      walked.push(...ids(res.body));
+    }
+    expect(walked).toEqual(want);
+    const orgc = expectedIds(true, [['name', 1]]).filter((id) => expected.get(id)!.owner === 'orgc');
+    const res = await get(t, '/api/v1/projects/?include_public=1&owner=ORGC&ordering=name&limit=2', viewer);
+    expect(Number(res.headers['x-total-count'])).toBe(orgc.length);
+    expect(ids(res.body)).toEqual(orgc.slice(0, 2));
+  });
+});

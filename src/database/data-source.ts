@@ -5,10 +5,11 @@ import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accou
 import { ProjectsAndRoles1764403200000 } from './migrations/1764403200000-projects-and-roles.js';
 import { ProjectFiles1764489600000 } from './migrations/1764489600000-project-files.js';
 import { ListIndexes1764576000000 } from './migrations/1764576000000-list-indexes.js';
+import { ProjectOwnerName1764662400000 } from './migrations/1764662400000-project-owner-name.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const entities = [Account, AuthToken];
-export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000];
+export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

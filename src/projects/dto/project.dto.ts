@@ -7,30 +7,30 @@ export type ProjectType = (typeof PROJECT_TYPES)[number];
 /** The project object of spec §5.1, fields in this order. */
 export class ProjectResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ pattern: '^[A-Za-z0-9._-]+$', maxLength: 255 }) name: string;
-  @ApiProperty({ enum: PROJECT_TYPES }) project_type: ProjectType;
+  @ApiProperty({ pattern: '^[A-Za-z0-9._-]+$', minLength: 1, maxLength: 255, description: 'Unique per owner (case-sensitive)' }) name: string;
+  @ApiProperty({ enum: PROJECT_TYPES, description: '`shared_datasets` comes only from the name' }) project_type: ProjectType;
   @ApiProperty({ description: "The owning person's or organization's username" }) owner: string;
-  @ApiProperty({ maxLength: 100000 }) description: string;
+  @ApiProperty({ maxLength: 100000, description: 'May be empty' }) description: string;
   @ApiProperty({ deprecated: true, description: 'Always the inverse of is_public' }) private: boolean;
-  @ApiProperty() is_public: boolean;
+  @ApiProperty({ description: 'Public projects are readable by every authenticated user' }) is_public: boolean;
   @ApiProperty({ format: 'date-time' }) created_at: string;
-  @ApiProperty({ format: 'date-time' }) updated_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) data_last_packaged_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) data_last_updated_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) restricted_data_last_updated_at: string | null;
-  @ApiProperty() can_repackage: boolean;
-  @ApiProperty() needs_repackaging: boolean;
-  @ApiProperty({ enum: ['ok', 'busy', 'failed'] }) status: 'ok' | 'busy' | 'failed';
-  @ApiProperty({ enum: PROJECT_ROLES, nullable: true, type: String }) user_role: ProjectRole | null;
-  @ApiProperty({ enum: ROLE_ORIGINS, nullable: true, type: String }) user_role_origin: RoleOrigin | null;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String }) shared_datasets_project_id: string | null;
-  @ApiProperty({ deprecated: true }) is_shared_datasets_project: boolean;
-  @ApiProperty() is_featured: boolean;
+  @ApiProperty({ format: 'date-time', description: 'Moves only when a writable field or the owner actually changes' }) updated_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When packaged data was last produced; null while no packaging exists' }) data_last_packaged_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`' }) restricted_data_last_updated_at: string | null;
+  @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
+  @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
+  @ApiProperty({ enum: ['ok', 'busy', 'failed'], description: '`failed` when the project has no QGIS file and is not shared_datasets; else `ok` (`busy`: background work pending, not produced today)' }) status: 'ok' | 'busy' | 'failed';
+  @ApiProperty({ enum: PROJECT_ROLES, nullable: true, type: String, description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one" }) user_role: ProjectRole | null;
+  @ApiProperty({ enum: ROLE_ORIGINS, nullable: true, type: String, description: 'Where that role comes from' }) user_role_origin: RoleOrigin | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" }) shared_datasets_project_id: string | null;
+  @ApiProperty({ deprecated: true, description: 'project_type == "shared_datasets"' }) is_shared_datasets_project: boolean;
+  @ApiProperty({ description: 'Featured projects come first in the default order' }) is_featured: boolean;
   @ApiProperty() is_attachment_download_on_demand: boolean;
-  @ApiProperty() has_restricted_projectfiles: boolean;
+  @ApiProperty({ description: 'When true only admins and managers may modify restricted files' }) has_restricted_projectfiles: boolean;
   @ApiProperty() overwrite_conflicts: boolean;
-  @ApiProperty({ type: 'integer' }) file_storage_bytes: number;
-  @ApiProperty({ nullable: true, type: String }) the_qgis_file_name: string | null;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the sizes of every stored version of every project file' }) file_storage_bytes: number;
+  @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
 }
 
 /** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
@@ -41,23 +41,21 @@ const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.de
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
 
-/** The role rows with the sort keys they carry, as `p`-shaped rows (id, name, owner_id, is_featured, created_at) for filters and orderings. */
-export const visibleProjectsSql = (roles: string) =>
-  `SELECT r.project_id AS id, r.role, r.origin, r.owner_id, r.name, r.is_featured, r.created_at FROM (${roles}) r`;
+/** The columns a list page is chosen by (filters and orders of project-filters.ts read them as `p`). */
+export const PROJECT_SORT_KEYS = 'p.id, p.is_featured, p.owner_name_lower, p.name, p.created_at';
 
 /**
- * A page of the projects that have a row in `roles` (the role SQL), with everything the object needs,
- * in one statement. The page is chosen first from ids and sort keys only, and the details (the shared
- * datasets project above all) are joined for its rows alone, not for every visible project.
+ * A page of projects in one statement: `pageSql` picks the page's rows (PROJECT_SORT_KEYS, ordered and
+ * limited), then the details and the caller's role (`roles`, the role SQL given the scope of those rows)
+ * are joined for them alone.
  */
-export function projectsWithRoleSql(roles: string, page: { where: string; orderBy: string; limitOffset: string }): string {
+export function projectPageSql(pageSql: string, roles: (scope: string) => string, orderBy: string): string {
   return `
+    WITH page AS (${pageSql})
     SELECT ${PROJECT_COLUMNS}
-      FROM (SELECT p.id AS page_id, p.role, p.origin
-              FROM (${visibleProjectsSql(roles)}) p JOIN accounts o ON o.id = p.owner_id
-             ${page.where} ${page.orderBy} ${page.limitOffset}) r
-      JOIN projects p ON p.id = r.page_id ${RELATED}
-     ${page.orderBy}`;
+      FROM page JOIN projects p ON p.id = page.id
+      JOIN (${roles('p.id IN (SELECT id FROM page)')}) r ON r.project_id = p.id ${RELATED}
+     ${orderBy}`;
 }
 
 /** One project whether or not the caller has a role on it (null role fields then). */

@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { preparedQuery } from '../../database/prepared.js';
-import { projectsWithRoleSql, toProjectResponse, visibleProjectsSql, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
-import { projectRolesSql } from '../roles/project-roles.sql.js';
-import { orderBySql, ProjectFilters } from './project-filters.js';
+import { PROJECT_SORT_KEYS, projectPageSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
+import { collaborationRolesSql, ownerWideRolesSql, projectRolesSql } from '../roles/project-roles.sql.js';
+import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.js';
 
 export interface ListProjectsCriteria {
   includePublic: boolean;
@@ -32,16 +32,45 @@ export interface ListStatements {
   count: { sql: string; params: unknown[] };
 }
 
+/**
+ * The page is the first rows, in the requested order, of three kinds of candidates, each read in index
+ * order and cut at offset + limit rows: the projects of every owner the caller sees whole (their own,
+ * their organizations'), the projects they collaborate on, and (include_public) the public projects.
+ * So a page reads about offset + limit rows per owner, however many projects the caller sees.
+ * The count adds the same sets up without reading any twice.
+ */
 export function listProjectsStatements(userId: string, criteria: ListProjectsCriteria, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
-  const roles = projectRolesSql('$1', { includePublic: criteria.includePublic });
   const filters = new ProjectFilters(params).exact('owner', criteria.owner).exact('name', criteria.name).search(criteria.search);
+  const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
   const countParams = [...params];
-  const pageSql = projectsWithRoleSql(roles, { where: filters.where, orderBy: orderBySql(criteria.ordering), limitOffset: limitOffsetSql(page, params) });
+
+  const owners = `SELECT DISTINCT owner_id FROM (${ownerWideRolesSql('$1')}) w`;
+  const collaborations = `SELECT project_id FROM (${collaborationRolesSql('$1')}) c`;
+  const orderBy = orderBySql(criteria.ordering);
+  params.push(page.limit === null ? null : page.offset + page.limit);
+  const firstRows = `LIMIT $${params.length}`;
+  const candidates = [
+    `SELECT c.* FROM (${owners}) w CROSS JOIN LATERAL (
+       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${and} ${ownerOrderBySql(criteria.ordering)} ${firstRows}) c`,
+    `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.id IN (${collaborations})${and}`,
+  ];
+  if (criteria.includePublic) candidates.push(`(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${firstRows})`);
+  const pageSql = `SELECT * FROM (${candidates.join('\n      UNION\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
+
+  const counts = [
+    `SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owners)${and}`,
+    `SELECT count(*) FROM projects p WHERE p.id IN (SELECT project_id FROM collaborations) AND p.owner_id NOT IN (SELECT owner_id FROM owners)${and}`,
+  ];
+  if (criteria.includePublic) {
+    counts.push(`SELECT count(*) FROM projects p
+      WHERE p.is_public AND p.owner_id NOT IN (SELECT owner_id FROM owners) AND p.id NOT IN (SELECT project_id FROM collaborations)${and}`);
+  }
   return {
-    page: { sql: pageSql, params },
+    page: { sql: projectPageSql(pageSql, (scope) => projectRolesSql('$1', { scope, includePublic: criteria.includePublic }), orderBy), params },
     count: {
-      sql: `SELECT count(*)::int AS count FROM (${visibleProjectsSql(roles)}) p JOIN accounts o ON o.id = p.owner_id ${filters.where}`,
+      sql: `WITH owners AS (${owners}), collaborations AS (${collaborations})
+            SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`,
       params: countParams,
     },
   };

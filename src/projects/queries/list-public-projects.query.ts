@@ -2,7 +2,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
-import { projectsWithRoleSql, type ProjectResponse } from '../dto/project.dto.js';
+import { PROJECT_SORT_KEYS, projectPageSql, type ProjectResponse } from '../dto/project.dto.js';
 import { projectRolesSql } from '../roles/project-roles.sql.js';
 import { runProjectList, type ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
@@ -18,18 +18,18 @@ export class ListPublicProjectsQuery extends Query<Page<ProjectResponse>> {
   }
 }
 
+/** The page is read in index order from the public projects alone; the roles are computed for its rows only. */
 export function listPublicProjectsStatements(userId: string, criteria: { search?: string; ordering?: string }, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
-  const roles = projectRolesSql('$1', { scope: 'p.is_public', includePublic: true });
   const filters = new ProjectFilters(params).search(criteria.search);
+  const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
   const countParams: unknown[] = [];
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
+  const orderBy = orderBySql(criteria.ordering);
+  const pageSql = `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`;
   return {
-    page: { sql: projectsWithRoleSql(roles, { where: filters.where, orderBy: orderBySql(criteria.ordering), limitOffset: limitOffsetSql(page, params) }), params },
-    count: {
-      sql: `SELECT count(*)::int AS count FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`,
-      params: countParams,
-    },
+    page: { sql: projectPageSql(pageSql, (scope) => projectRolesSql('$1', { scope, includePublic: true }), orderBy), params },
+    count: { sql: `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`, params: countParams },
   };
 }
 

@@ -1,6 +1,6 @@
 import { escapeLike } from '../../accounts/queries/list-users.query.js';
 
-/** SQL conditions on `p` (project) and `o` (owner) with their parameters appended to `params`. */
+/** SQL conditions on `p` (a projects row) with their parameters appended to `params`. */
 export class ProjectFilters {
   readonly conditions: string[] = [];
   constructor(private readonly params: unknown[]) {}
@@ -12,7 +12,7 @@ export class ProjectFilters {
 
   /** owner=… and name=…: exact, case-insensitive. */
   exact(column: 'owner' | 'name', value: string | undefined): this {
-    if (value !== undefined) this.conditions.push(`lower(${column === 'owner' ? 'o.username' : 'p.name'}) = lower(${this.param(value)})`);
+    if (value !== undefined) this.conditions.push(`${column === 'owner' ? 'p.owner_name_lower' : 'lower(p.name)'} = lower(${this.param(value)})`);
     return this;
   }
 
@@ -20,7 +20,7 @@ export class ProjectFilters {
   search(text: string | undefined): this {
     for (const term of (text ?? '').split(/[\s,]+/).filter(Boolean)) {
       const pattern = this.param(`%${escapeLike(term.toLowerCase())}%`);
-      this.conditions.push(`(lower(o.username) LIKE ${pattern} OR lower(p.name) LIKE ${pattern})`);
+      this.conditions.push(`(p.owner_name_lower LIKE ${pattern} OR lower(p.name) LIKE ${pattern})`);
     }
     return this;
   }
@@ -30,8 +30,8 @@ export class ProjectFilters {
   }
 }
 
-const ORDERABLE: Record<string, string> = { owner: 'lower(o.username)', name: 'lower(p.name)', created_at: 'p.created_at' };
-const DEFAULT_ORDER = ['p.is_featured DESC', 'lower(o.username)', 'lower(p.name)'];
+const ORDERABLE: Record<string, string> = { owner: 'p.owner_name_lower', name: 'lower(p.name)', created_at: 'p.created_at' };
+const DEFAULT_ORDER = ['p.is_featured DESC', 'p.owner_name_lower ASC', 'lower(p.name) ASC'];
 
 /**
  * ordering=…: comma-separated owner, name, created_at, each optionally "-"-prefixed, applied in the
@@ -39,6 +39,15 @@ const DEFAULT_ORDER = ['p.is_featured DESC', 'lower(o.username)', 'lower(p.name)
  * on id, so pages never overlap or skip (spec §5.2).
  */
 export function orderBySql(ordering: string | undefined): string {
+  return `ORDER BY ${orderTerms(ordering).join(', ')}`;
+}
+
+/** The same order among one owner's projects, where the owner's name is the same for all: what a per-owner index provides. */
+export function ownerOrderBySql(ordering: string | undefined): string {
+  return `ORDER BY ${orderTerms(ordering).filter((term) => !term.startsWith(ORDERABLE.owner)).join(', ')}`;
+}
+
+function orderTerms(ordering: string | undefined): string[] {
   const terms: string[] = [];
   const seen = new Set<string>();
   for (const raw of (ordering ?? '').split(',').map((s) => s.trim())) {
@@ -47,5 +56,5 @@ export function orderBySql(ordering: string | undefined): string {
     seen.add(field);
     terms.push(`${ORDERABLE[field]} ${raw.startsWith('-') ? 'DESC' : 'ASC'}`);
   }
-  return `ORDER BY ${[...(terms.length ? terms : DEFAULT_ORDER), 'p.id ASC'].join(', ')}`;
+  return [...(terms.length ? terms : DEFAULT_ORDER), 'p.id ASC'];
 }

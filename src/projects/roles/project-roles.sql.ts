@@ -1,52 +1,68 @@
 import { PROJECT_ROLES, ROLE_ORIGINS } from './roles.js';
 
-/**
+/*
  * THE role computation of spec §6.2, in SQL: every source that applies gives a candidate
  * (project_id, role, origin), and each project keeps its highest role, the earlier origin winning a
- * tie. List visibility, the `user_role`/`user_role_origin` fields and every permission check use this
- * one query, so they cannot disagree.
+ * tie. List visibility, the `user_role`/`user_role_origin` fields and every permission check are built
+ * from these sources, so they cannot disagree.
  *
- * `user` is the SQL expression of the caller's account id (a parameter such as `$1`). `scope` is an
- * optional condition on `p` (the projects row) applied inside every source, so the planner starts from
- * the caller's own memberships and the requested projects, never from the whole projects table.
- * Without `includePublic` the public source is left out: a project whose only role comes from being
- * public then has no row, which is what GET /projects/ without include_public wants (any other source
- * outranks or ties-and-beats `public`).
+ * The sources come in two kinds, because lists read them differently:
+ * - owner-wide: the caller has one role on every project of an owner (their own projects, and those of
+ *   an organization they own or belong to). A list reads each such owner's projects in index order.
+ * - single projects: collaborations, direct or through a team, one project each.
+ * `user` is the SQL expression of the caller's account id (a parameter such as `$1`).
  */
-/** Carried by every source, so a list page can filter and sort the visible projects without reading them again. */
-const SORT_KEYS = 'p.owner_id, p.name, p.is_featured, p.created_at';
 
-export function projectRolesSql(user: string, options: { scope?: string; includePublic: boolean }): string {
-  const scope = options.scope ? `AND (${options.scope})` : '';
-  const sources = [
+/** Rows (owner_id, role, origin): owners on all of whose projects the caller has that role. */
+export function ownerWideRolesSql(user: string): string {
+  return [
     // The caller owns the project.
-    `SELECT p.id AS project_id, 'admin'::project_role AS role, 'direct' AS origin, ${SORT_KEYS}
-       FROM projects p WHERE p.owner_id = ${user} ${scope}`,
+    `SELECT ${user}::uuid AS owner_id, 'admin'::project_role AS role, 'direct' AS origin`,
+    // The owner of the owning organization.
+    `SELECT o.id, 'admin'::project_role, 'organization' FROM accounts o WHERE o.organization_owner_id = ${user}`,
+    // A member of the owning organization: admins are admins, others get the organization's default role.
+    `SELECT o.id, CASE WHEN m.role = 'admin' THEN 'admin'::project_role ELSE o.default_project_role_for_members END, 'organization'
+       FROM organization_members m JOIN accounts o ON o.id = m.organization_id
+      WHERE m.member_id = ${user} AND (m.role = 'admin' OR o.default_project_role_for_members IS NOT NULL)`,
+  ].join('\n      UNION ALL\n      ');
+}
+
+/**
+ * Rows (project_id, role, origin) of the caller's collaborations. `scope` is an optional condition on
+ * `p` (the projects row), so a lookup of a few projects starts from them.
+ */
+export function collaborationRolesSql(user: string, scope?: string): string {
+  const and = scope ? `AND (${scope})` : '';
+  return [
     // A direct collaborator; on an organization's project only while owner or member of it (§6.3).
-    `SELECT p.id, c.role, 'direct', ${SORT_KEYS}
+    `SELECT p.id AS project_id, c.role, 'direct' AS origin
        FROM project_collaborators c JOIN projects p ON p.id = c.project_id JOIN accounts o ON o.id = p.owner_id
-      WHERE c.collaborator_id = ${user} ${scope}
+      WHERE c.collaborator_id = ${user} ${and}
         AND (o.type = 1 OR o.organization_owner_id = ${user}
              OR EXISTS (SELECT 1 FROM organization_members m WHERE m.organization_id = o.id AND m.member_id = ${user}))`,
-    // The owner of the owning organization.
-    `SELECT p.id, 'admin'::project_role, 'organization', ${SORT_KEYS}
-       FROM accounts o JOIN projects p ON p.owner_id = o.id
-      WHERE o.organization_owner_id = ${user} ${scope}`,
-    // A member of the owning organization: admins are admins, others get the organization's default role.
-    `SELECT p.id, CASE WHEN m.role = 'admin' THEN 'admin'::project_role ELSE o.default_project_role_for_members END, 'organization', ${SORT_KEYS}
-       FROM organization_members m JOIN accounts o ON o.id = m.organization_id JOIN projects p ON p.owner_id = o.id
-      WHERE m.member_id = ${user} AND (m.role = 'admin' OR o.default_project_role_for_members IS NOT NULL) ${scope}`,
     // A team the caller belongs to collaborates on the project.
-    `SELECT p.id, c.role, 'team', ${SORT_KEYS}
+    `SELECT p.id, c.role, 'team'
        FROM team_members tm JOIN project_collaborators c ON c.collaborator_id = tm.team_id JOIN projects p ON p.id = c.project_id
-      WHERE tm.member_id = ${user} ${scope}`,
+      WHERE tm.member_id = ${user} ${and}`,
+  ].join('\n      UNION ALL\n      ');
+}
+
+/**
+ * Rows (project_id, role, origin): the caller's role on each project they have one on, among the
+ * projects that satisfy `scope` (a condition on `p`; give one: without it every visible project is
+ * computed). Without `includePublic` the public source is left out: a project whose only role comes
+ * from being public then has no row, which is what GET /projects/ without include_public wants (any
+ * other source outranks or ties-and-beats `public`).
+ */
+export function projectRolesSql(user: string, options: { scope?: string; includePublic: boolean }): string {
+  const where = options.scope ? `WHERE ${options.scope}` : '';
+  const sources = [
+    `SELECT p.id AS project_id, w.role, w.origin FROM (${ownerWideRolesSql(user)}) w JOIN projects p ON p.owner_id = w.owner_id ${where}`,
+    `SELECT * FROM (${collaborationRolesSql(user, options.scope)}) c`,
   ];
-  if (options.includePublic) {
-    sources.push(`SELECT p.id, 'reader'::project_role, 'public', ${SORT_KEYS} FROM projects p WHERE p.is_public ${scope}`);
-  }
+  if (options.includePublic) sources.push(`SELECT p.id, 'reader'::project_role, 'public' FROM projects p WHERE p.is_public ${options.scope ? `AND (${options.scope})` : ''}`);
   return `
-    SELECT DISTINCT ON (candidate.project_id) candidate.project_id, candidate.role::text AS role, candidate.origin,
-           candidate.owner_id, candidate.name, candidate.is_featured, candidate.created_at
+    SELECT DISTINCT ON (candidate.project_id) candidate.project_id, candidate.role::text AS role, candidate.origin
       FROM (${sources.join('\n      UNION ALL\n      ')}) AS candidate
      ORDER BY candidate.project_id, ${rank('candidate.role::text', PROJECT_ROLES)}, ${rank('candidate.origin', ROLE_ORIGINS)}`;
 }
