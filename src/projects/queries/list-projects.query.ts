@@ -33,11 +33,11 @@ export interface ListStatements {
 }
 
 /**
- * The page is the first rows, in the requested order, of three kinds of candidates, each read in index
- * order and cut at offset + limit rows: the projects of every owner the caller sees whole (their own,
- * their organizations'), the projects they collaborate on, and (include_public) the public projects.
- * So a page reads about offset + limit rows per owner, however many projects the caller sees.
- * The count adds the same sets up without reading any twice.
+ * The page is the first rows, in the requested order, of three disjoint sets, each read in index order
+ * and cut at offset + limit rows: the projects of every owner the caller sees whole (their own, their
+ * organizations'), the other projects they collaborate on, and (include_public) the remaining public
+ * projects. So a page reads about offset + limit rows per owner, however many projects the caller
+ * sees, and the roles are computed for the page's rows only. The count adds the three sets up.
  */
 export function listProjectsStatements(userId: string, criteria: ListProjectsCriteria, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
@@ -47,30 +47,27 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
 
   const owners = `SELECT DISTINCT owner_id FROM (${ownerWideRolesSql('$1')}) w`;
   const collaborations = `SELECT project_id FROM (${collaborationRolesSql('$1')}) c`;
+  // Each set leaves out what an earlier one holds, so no project is read or counted twice.
+  const ownedElsewhere = 'p.owner_id NOT IN (SELECT owner_id FROM owners)';
+  const collaborated = 'p.id IN (SELECT project_id FROM collaborations)';
+  const sets = [`${collaborated} AND ${ownedElsewhere}`];
+  if (criteria.includePublic) sets.push(`p.is_public AND ${ownedElsewhere} AND NOT ${collaborated}`);
+
   const orderBy = orderBySql(criteria.ordering);
   params.push(page.limit === null ? null : page.offset + page.limit);
   const firstRows = `LIMIT $${params.length}`;
   const candidates = [
-    `SELECT c.* FROM (${owners}) w CROSS JOIN LATERAL (
+    `SELECT c.* FROM owners w CROSS JOIN LATERAL (
        SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${and} ${ownerOrderBySql(criteria.ordering)} ${firstRows}) c`,
-    `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.id IN (${collaborations})${and}`,
+    ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and} ${orderBy} ${firstRows})`),
   ];
-  if (criteria.includePublic) candidates.push(`(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${firstRows})`);
-  const pageSql = `SELECT * FROM (${candidates.join('\n      UNION\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
-
-  const counts = [
-    `SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owners)${and}`,
-    `SELECT count(*) FROM projects p WHERE p.id IN (SELECT project_id FROM collaborations) AND p.owner_id NOT IN (SELECT owner_id FROM owners)${and}`,
-  ];
-  if (criteria.includePublic) {
-    counts.push(`SELECT count(*) FROM projects p
-      WHERE p.is_public AND p.owner_id NOT IN (SELECT owner_id FROM owners) AND p.id NOT IN (SELECT project_id FROM collaborations)${and}`);
-  }
+  const withSets = `WITH owners AS MATERIALIZED (${owners}), collaborations AS MATERIALIZED (${collaborations})`;
+  const pageSql = `${withSets} SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
+  const counts = [`SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owners)${and}`, ...sets.map((set) => `SELECT count(*) FROM projects p WHERE ${set}${and}`)];
   return {
     page: { sql: projectPageSql(pageSql, (scope) => projectRolesSql('$1', { scope, includePublic: criteria.includePublic }), orderBy), params },
     count: {
-      sql: `WITH owners AS (${owners}), collaborations AS (${collaborations})
-            SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`,
+      sql: `${withSets} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`,
       params: countParams,
     },
   };

@@ -57,13 +57,15 @@ export function collaborationRolesSql(user: string, scope?: string): string {
 export function projectRolesSql(user: string, options: { scope?: string; includePublic: boolean }): string {
   const where = options.scope ? `WHERE ${options.scope}` : '';
   const sources = [
-    `SELECT p.id AS project_id, w.role, w.origin FROM (${ownerWideRolesSql(user)}) w JOIN projects p ON p.owner_id = w.owner_id ${where}`,
+    `SELECT p.id AS project_id, w.role, w.origin FROM owner_roles w JOIN projects p ON p.owner_id = w.owner_id ${where}`,
     `SELECT * FROM (${collaborationRolesSql(user, options.scope)}) c`,
   ];
   if (options.includePublic) sources.push(`SELECT p.id, 'reader'::project_role, 'public' FROM projects p WHERE p.is_public ${options.scope ? `AND (${options.scope})` : ''}`);
+  // The owner-wide roles are computed once (MATERIALIZED), not again for each project in scope.
   return `
     SELECT DISTINCT ON (candidate.project_id) candidate.project_id, candidate.role::text AS role, candidate.origin
-      FROM (${sources.join('\n      UNION ALL\n      ')}) AS candidate
+      FROM (WITH owner_roles AS MATERIALIZED (${ownerWideRolesSql(user)})
+            ${sources.join('\n      UNION ALL\n      ')}) AS candidate
      ORDER BY candidate.project_id, ${rank('candidate.role::text', PROJECT_ROLES)}, ${rank('candidate.origin', ROLE_ORIGINS)}`;
 }
 
