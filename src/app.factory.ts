@@ -1,16 +1,19 @@
-import { type INestApplication } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
 import { ensureAdmin } from './accounts/ensure-admin.js';
 import { AppModule } from './app.module.js';
 import { BodyInterceptor } from './common/body.interceptor.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { buildOpenApiDocument } from './common/openapi.js';
 import { TooManyRequests } from './common/errors.js';
 import { JsonLogger } from './common/logger.js';
+import { answerUnparsableRequests } from './common/client-errors.js';
+import { rejectNulInUrl } from './common/nul-characters.js';
+import { securityHeaders } from './common/security-headers.js';
 import { PAGINATION_SETTINGS, PaginationInterceptor, type PaginationSettings } from './common/pagination.js';
 import { requestContext } from './common/request-context.js';
 import { validationPipe } from './common/validation.js';
@@ -48,9 +51,8 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     configureHttp(app, config, logger);
     await app.init();
     const db = app.get(DataSource);
-    const applied = await migrate(db);
+    const applied = await migrate(db, () => ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
-    await ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines));
     app.get(StorageCleaner).start();
     return {
       app,
@@ -72,8 +74,11 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   server.set('trust proxy', config.trustProxy);
   server.set(PAGINATION_SETTINGS, { maxPageLimit: config.maxPageLimit, publicUrl: config.publicUrl } satisfies PaginationSettings);
 
+  app.use(...securityHeaders());
   app.use(requestContext(logger));
   if (config.rateLimitPerMinute) app.use(rateLimiter(config.rateLimitPerMinute));
+  app.use(rejectNulInUrl);
+  answerUnparsableRequests(app.getHttpServer());
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit: config.maxBodyBytes, extended: true, parameterLimit: 1000 }));
   app.enableCors({
@@ -90,32 +95,26 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     jsonDocumentUrl: `${API_PREFIX}/openapi.json`,
     yamlDocumentUrl: `${API_PREFIX}/openapi.yaml`,
     customSiteTitle: 'Fieldbase API',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, requestInterceptor: keepThePagesPrefix },
   });
 }
 
-/** The OpenAPI document: independent of the request and the configuration, so the committed copy can equal it. */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
-    .setTitle('Fieldbase API')
-    .setDescription('A QFieldCloud-compatible project server. Authenticate with "Authorization: Token <token>" from POST /api/v1/auth/login/.')
-    .setVersion('1')
-    .addServer('/')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <token> (or Bearer <token>)' }, 'Token')
-    .addSecurityRequirements('Token')
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  // Anonymous endpoints need no security (spec §3).
-  const anonymous = new Set(['login', 'obtainToken', 'logout', 'logoutWithGet', 'getStatus']);
-  for (const methods of Object.values(document.paths)) {
-    for (const operation of Object.values(methods)) {
-      if (operation && typeof operation === 'object' && 'operationId' in operation && anonymous.has(operation.operationId as string)) {
-        (operation as { security?: unknown[] }).security = [];
-      }
-    }
-  }
-  return document;
+/**
+ * Runs in the browser: Swagger UI copies it into swagger-ui-init.js, so it may use nothing from this
+ * module. The document's server is the host root "/" (spec §9), which behind a proxy that mounts us
+ * under a sub-path (/cloud/api/v1/docs/) would send "Try it out" to /api/v1/… outside it; the API is
+ * under the same prefix as the page.
+ */
+function keepThePagesPrefix(request: { url: string }): { url: string } {
+  const { location } = globalThis as unknown as { location: { href: string; origin: string; pathname: string } };
+  const prefix = location.pathname.replace(/\/api\/v1\/docs(\/.*)?$/, '');
+  const url = new URL(request.url, location.href);
+  if (prefix && url.origin === location.origin && url.pathname.startsWith('/api/v1/')) request.url = location.origin + prefix + url.pathname + url.search;
+  return request;
 }
+
+// The document is built in common/openapi.ts; tests and `npm run openapi` import it from here.
+export { buildOpenApiDocument };
 
 /** RATE_LIMIT_PER_MINUTE: a fixed one-minute window per client IP, counted per instance (spec §9). */
 function rateLimiter(perMinute: number) {

@@ -21,6 +21,7 @@ describe('configuration from the environment (spec §9)', () => {
       fileMaxBytes: 2 * 1024 ** 3,
       maxBodyBytes: 1024 ** 2,
       storageKeepVersions: 3,
+      storageOrphanGraceSeconds: 3600,
       maxPageLimit: null,
       rateLimitPerMinute: null,
       loginMaxFailures: 5,

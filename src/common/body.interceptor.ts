@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { from, mergeMap, type Observable } from 'rxjs';
-import { UnsupportedMediaType, ValidationFailed } from './errors.js';
+import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
+import { fieldWithNul } from './nul-characters.js';
 
 const UPLOAD = 'fieldbase:upload';
 /** Marks a route whose multipart body carries a file: its own file interceptor reads the stream. */
@@ -23,7 +24,7 @@ export class BodyInterceptor implements NestInterceptor {
 
   constructor(
     private readonly reflector: Reflector,
-    maxBodyBytes: number,
+    private readonly maxBodyBytes: number,
   ) {
     this.fieldsOnly = multer({ limits: { fieldSize: maxBodyBytes, fields: 1000, files: 0 } }).none();
   }
@@ -40,22 +41,48 @@ export class BodyInterceptor implements NestInterceptor {
       return next.handle();
     }
     if (type === 'multipart/form-data') {
+      // Like JSON and form bodies, a multipart body counts as a whole against MAX_BODY_BYTES (§1, §2),
+      // whether it declares its length or comes chunked in many small fields.
+      if (Number(req.get('content-length') ?? 0) > this.maxBodyBytes) throw new PayloadTooLarge(this.maxBodyBytes);
       const res = context.switchToHttp().getResponse<Response>();
       return from(
-        new Promise<void>((resolve, reject) =>
+        new Promise<void>((resolve, reject) => {
+          let received = 0;
+          const count = (chunk: Buffer) => {
+            received += chunk.length;
+            if (received <= this.maxBodyBytes) return;
+            req.off('data', count);
+            req.unpipe();
+            req.resume(); // drain, so the client reads our answer
+            reject(new PayloadTooLarge(this.maxBodyBytes));
+          };
           this.fieldsOnly(req, res, (error?: unknown) => {
-            if (!error) return resolve();
+            req.off('data', count);
+            if (!error) {
+              const field = fieldWithNul(req.body);
+              return field ? reject(nulIn(field)) : resolve();
+            }
             const e = error as { code?: string; field?: string; message?: string };
-            if (e.code === 'LIMIT_FIELD_VALUE') return reject(new ValidationFailed({ [e.field ?? 'body']: ['Field value too long'] }));
+            if (e.code === 'LIMIT_FIELD_VALUE') return reject(new PayloadTooLarge(this.maxBodyBytes));
             if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT') return reject(new ValidationFailed({ [e.field ?? 'body']: ['File uploads are not accepted here'] }));
             reject(new ValidationFailed({ body: [e.message ?? 'Malformed multipart body'] }, 'Malformed multipart body'));
-          }),
-        ),
+          });
+          req.on('data', count);
+        }),
       ).pipe(mergeMap(() => next.handle()));
     }
     if (hasBody && !BODY_TYPES.includes(type)) throw new UnsupportedMediaType(type, BODY_TYPES);
     req.body ??= {};
     if (typeof req.body !== 'object' || Array.isArray(req.body)) throw new ValidationFailed({ body: ['Expected an object of fields'] });
+    rejectNul(req.body);
     return next.handle();
   }
 }
+
+/** PostgreSQL text cannot hold U+0000 (see nul-characters.ts). */
+function rejectNul(body: unknown): void {
+  const field = fieldWithNul(body);
+  if (field) throw nulIn(field);
+}
+
+const nulIn = (field: string) => ValidationFailed.field(field, 'Must not contain a NUL character');

@@ -26,6 +26,8 @@ export interface AppConfig {
   fileMaxBytes: number;
   maxBodyBytes: number;
   storageKeepVersions: number;
+  /** Stored bytes no row points to are removed by the sweep once they are older than this. */
+  storageOrphanGraceSeconds: number;
   maxPageLimit: number | null;
   rateLimitPerMinute: number | null;
   loginMaxFailures: number;
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fileMaxBytes: integer('FILE_MAX_BYTES', 2 * 1024 ** 3, 1),
     maxBodyBytes: integer('MAX_BODY_BYTES', 1024 ** 2, 1),
     storageKeepVersions: integer('STORAGE_KEEP_VERSIONS', 3, 1),
+    storageOrphanGraceSeconds: integer('STORAGE_ORPHAN_GRACE_SECONDS', 3600),
     maxPageLimit: optionalInteger('MAX_PAGE_LIMIT'),
     rateLimitPerMinute: optionalInteger('RATE_LIMIT_PER_MINUTE'),
     loginMaxFailures: integer('LOGIN_MAX_FAILURES', 5, 1),

@@ -26,15 +26,17 @@ export function dataSourceOptions(url: string): DataSourceOptions {
 }
 
 /**
- * Runs pending migrations. Several instances may start at once against one database: a session-level
- * advisory lock lets one of them migrate while the others wait, then find nothing left to do.
+ * Runs pending migrations, then `andThen` (first-start set-up such as the admin account, which must not
+ * run twice either). Several instances may start at once against one database: a session-level
+ * advisory lock lets one of them do it while the others wait, then find nothing left to do.
  */
-export async function migrate(dataSource: DataSource): Promise<string[]> {
+export async function migrate(dataSource: DataSource, andThen?: () => Promise<void>): Promise<string[]> {
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
     await lock.query(`SELECT pg_advisory_lock(hashtext('fieldbase:migrations'))`);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
+    await andThen?.();
     return applied.map((migration) => migration.name);
   } finally {
     await lock.query(`SELECT pg_advisory_unlock(hashtext('fieldbase:migrations'))`).catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { ObjectNotFound } from '../common/errors.js';
 
 /**
  * After an upload or delete, in the same transaction as the file rows (spec §8): the project's
@@ -24,13 +25,15 @@ export async function refreshProjectFiles(db: EntityManager, projectId: string, 
  */
 export async function lockProjectAndOwner(db: EntityManager, projectId: string): Promise<ProjectForFiles> {
   for (;;) {
+    // The guard saw the project, but a delete may have committed since (while the upload streamed).
     const [current] = await db.query(`SELECT owner_id FROM projects WHERE id = $1`, [projectId]);
-    if (!current) throw new Error(`project ${projectId} vanished`);
+    if (!current) throw new ObjectNotFound('No such project');
     await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [current.owner_id]);
     const [project] = await db.query(
       `SELECT id, owner_id, project_type, the_qgis_file_name, has_restricted_projectfiles FROM projects WHERE id = $1 FOR UPDATE`,
       [projectId],
     );
+    if (!project) throw new ObjectNotFound('No such project');
     if (project.owner_id === current.owner_id) return project;
   }
 }

@@ -55,13 +55,15 @@ export function streamUpload(req: Request, storage: FileStorage, options: { fiel
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
+      // A file part may have been stored completely before the body turned out bad: nobody learns its key.
+      writing?.then((upload) => storage.delete(upload.key), () => undefined).catch(() => undefined);
       req.unpipe(parser);
       req.resume(); // drain, so the client reads our answer instead of a reset
       reject(error);
     };
 
     parser.on('file', (name, file) => {
-      if (name !== options.field || writing) {
+      if (settled || name !== options.field || writing) {
         file.resume();
         return;
       }

@@ -1,9 +1,8 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { FileStorage } from './file-storage.js';
 
-/** Stored bytes younger than this are never taken for orphans: their upload may still be committing. */
-const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 15 * 60 * 1000;
 
 /**
@@ -21,6 +20,7 @@ export class StorageCleaner implements OnApplicationShutdown {
   constructor(
     private readonly db: DataSource,
     private readonly storage: FileStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Inside the transaction that drops the rows. */
@@ -70,10 +70,13 @@ export class StorageCleaner implements OnApplicationShutdown {
     ).then(([rows]) => rows);
     await this.flush(queued.map((row) => row.storage_key));
 
+    // Stored bytes younger than STORAGE_ORPHAN_GRACE_SECONDS are never taken for orphans: their upload
+    // (on this instance or another) may still be committing.
+    const graceMs = this.config.storageOrphanGraceSeconds * 1000;
     let orphans = 0;
     for (const prefix of ['projects/', 'thumbnails/']) {
       for await (const object of this.storage.list(prefix)) {
-        if (now - object.modifiedAt.getTime() < ORPHAN_GRACE_MS) continue;
+        if (now - object.modifiedAt.getTime() < graceMs) continue;
         const [known] = await this.db.query(
           `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`,
           [object.key],

@@ -41,8 +41,9 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
 
   async execute({ actor, access, path, upload }: UploadProjectFileCommand): Promise<ProjectFileResponse> {
     let pruned: string[];
+    let file: Parameters<typeof toProjectFileResponse>[0];
     try {
-      pruned = await this.db.transaction(async (db) => {
+      [pruned, file] = await this.db.transaction(async (db) => {
         const project = await lockProjectAndOwner(db, access.projectId);
         const restricted = isRestrictedFile(path, project.the_qgis_file_name);
         if (restricted && project.has_restricted_projectfiles && !may(access.role, 'modifyRestrictedFiles')) {
@@ -81,14 +82,15 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
         }
         const keys = prunedRows.map((row: { storage_key: string }) => row.storage_key);
         await this.cleaner.queue(db, keys);
-        return keys;
+        // Read before the commit: once it is committed, a concurrent project delete may take the file.
+        const [row] = await db.query(projectFilesSql('f.name = $2'), [project.id, path]);
+        return [keys, row];
       });
     } catch (error) {
       await this.storage.delete(upload.key).catch(() => undefined); // the sweeper gets it otherwise
       throw error;
     }
     await this.cleaner.flush(pruned);
-    const [row] = await this.db.query(projectFilesSql('f.name = $2'), [access.projectId, path]);
-    return toProjectFileResponse(row);
+    return toProjectFileResponse(file);
   }
 }

@@ -38,6 +38,10 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
       const standing = owner.type === AccountType.Organization ? await organizationStanding(db, owner, actor.id) : null;
       const allowed = owner.type === AccountType.Person ? owner.id === actor.id : standing === 'owner' || standing === 'admin' || standing === 'creator';
       if (!allowed) throw new PermissionDenied(`You may not create projects for ${owner.username}`);
+      // Key-share locked until the commit, so the owner cannot be deleted under the insert (which would
+      // fail on the foreign key): a delete that came first has committed, and the owner names no one.
+      const [present] = await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE`, [owner.id]);
+      if (!present) throw ValidationFailed.field('owner', `No person or organization named "${owner.username}"`);
 
       let id: string;
       try {

@@ -22,6 +22,9 @@ export class DeleteProjectHandler implements ICommandHandler<DeleteProjectComman
 
   async execute({ projectId }: DeleteProjectCommand): Promise<void> {
     const keys: string[] = await this.db.transaction(async (db) => {
+      // Locked first, so an upload committing meanwhile is either waited for (and its key read below)
+      // or finds the project gone; otherwise its bytes would outlive the rows the cascade removes.
+      await db.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
       const rows: { storage_key: string }[] = await db.query(
         `SELECT v.storage_key FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1
          UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL`,

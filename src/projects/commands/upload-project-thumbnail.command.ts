@@ -5,7 +5,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { imageSize } from 'image-size';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { ValidationFailed } from '../../common/errors.js';
+import { ObjectNotFound, ValidationFailed } from '../../common/errors.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
 
@@ -50,13 +50,14 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
     try {
       previous = await this.db.transaction(async (db) => {
         const [old] = await db.query(`SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+        if (!old) throw new ObjectNotFound('No such project'); // deleted since the guard saw it; the catch removes the bytes
         await db.query(`UPDATE projects SET thumbnail_key = $2, thumbnail_content_type = $3, thumbnail_etag = $4 WHERE id = $1`, [
           projectId,
           key,
           format.contentType,
           createHash('md5').update(bytes).digest('hex'),
         ]);
-        const keys = old?.thumbnail_key ? [old.thumbnail_key] : [];
+        const keys = old.thumbnail_key ? [old.thumbnail_key] : [];
         await this.cleaner.queue(db, keys);
         return keys;
       });
