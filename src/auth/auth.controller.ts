@@ -20,9 +20,19 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'login', summary: 'Log in with a username or e-mail and a password; answers a token' })
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Log in with a username or e-mail and a password; answers a token',
+    description:
+      'Body: `username` (a username or an e-mail address, case-insensitive; `email` is accepted instead) and `password`. ' +
+      'The token expires AUTH_TOKEN_EXPIRATION_HOURS after it was issued; the expiry does not slide. ' +
+      'The client type is read from the User-Agent (`qfield|…`, `sdk|…`, `cli|…`, `…QGIS/…`, `Mozilla/…`, else unknown); for qfield, qfieldsync and unknown clients ' +
+      "a new login expires the user's other live tokens of the same client type. Organizations, teams and inactive persons cannot log in. " +
+      'Failed logins are throttled per (account, client IP): the LOGIN_MAX_FAILURES-th failure starts a lock of LOGIN_LOCKOUT_MINUTES during which every attempt, ' +
+      'even with the right password, answers `too_many_failed_login_attempts`.',
+  })
   @ApiOk(LoginResponse)
-  @ApiErrors(400, 401)
+  @ApiErrors(400, [401, 'authentication_failed', 'too_many_failed_login_attempts'])
   login(@Body() body: LoginBody, @Headers('user-agent') userAgent: string | undefined, @Ip() ip: string) {
     const identifier = body.username ?? body.email;
     if (!identifier) throw ValidationFailed.field('username', 'This field is required');
@@ -32,9 +42,9 @@ export class AuthController {
   @Post('token')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'obtainToken', summary: 'Same as POST /auth/login/' })
+  @ApiOperation({ operationId: 'obtainToken', summary: 'Same as POST /auth/login/', description: 'The same endpoint as `POST /api/v1/auth/login/`.' })
   @ApiOk(LoginResponse)
-  @ApiErrors(400, 401)
+  @ApiErrors(400, [401, 'authentication_failed', 'too_many_failed_login_attempts'])
   token(@Body() body: LoginBody, @Headers('user-agent') userAgent: string | undefined, @Ip() ip: string) {
     return this.login(body, userAgent, ip);
   }
@@ -42,7 +52,11 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'logout', summary: "Expire all of the caller's tokens" })
+  @ApiOperation({
+    operationId: 'logout',
+    summary: "Expire all of the caller's tokens",
+    description: 'Expires **all** live tokens of the caller. Without a valid token it still answers 200. `GET` is accepted too.',
+  })
   @ApiOk(LogoutResponse)
   logout(@CurrentActor() actor: Actor | null) {
     return this.commands.execute(new LogoutCommand(actor));
@@ -50,16 +64,15 @@ export class AuthController {
 
   @Get('logout')
   @Public()
-  @ApiOperation({ operationId: 'logoutWithGet', summary: 'Same as POST /auth/logout/' })
+  @ApiOperation({ operationId: 'logoutWithGet', summary: 'Same as POST /auth/logout/', description: 'The same as `POST /api/v1/auth/logout/`.' })
   @ApiOk(LogoutResponse)
   logoutWithGet(@CurrentActor() actor: Actor | null) {
     return this.logout(actor);
   }
 
   @Get('user')
-  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The caller' })
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The caller', description: "The caller's full person object (spec §4.1)." })
   @ApiOk(PersonResponse)
-  @ApiErrors(401)
   user(@CurrentActor() actor: Actor) {
     return this.queries.execute(new GetUserQuery(actor, actor.username));
   }

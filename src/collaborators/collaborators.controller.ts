@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '../auth/actor.js';
-import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
+import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CurrentProjectAccess, ProjectPermission } from '../projects/roles/project-role.guard.js';
 import type { ProjectAccess } from '../projects/roles/roles.js';
@@ -29,18 +29,29 @@ export class CollaboratorsController {
 
   @Get(':projectId')
   @ProjectPermission('manageCollaborators')
-  @ApiOperation({ operationId: 'listCollaborators', summary: 'The collaborators of a project, by name (admins and managers)' })
+  @ApiOperation({
+    operationId: 'listCollaborators',
+    summary: 'The collaborators of a project, by name (admins and managers)',
+    description: 'Admins and managers of the project only. A team appears as `@org/team`.',
+  })
   @ApiList(CollaboratorResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   list(@CurrentProjectAccess() access: ProjectAccess, @Paging() page: PageRequest) {
     return this.queries.execute(new ListCollaboratorsQuery(access.projectId, page));
   }
 
   @Post(':projectId')
   @ProjectPermission('manageCollaborators')
-  @ApiOperation({ operationId: 'addCollaborator', summary: 'Add a person or team as a collaborator (a manager cannot grant admin)' })
+  @ApiOperation({
+    operationId: 'addCollaborator',
+    summary: 'Add a person or team as a collaborator (a manager cannot grant admin)',
+    description:
+      'Admins and managers; a manager cannot grant `admin` (403). `role` defaults to `reader`. Eligibility (400 otherwise): the owner cannot be a collaborator; ' +
+      "on an organization's project a person must be the organization's owner or a member and a team must belong to that organization; teams cannot collaborate " +
+      "on a person's project; organizations cannot be collaborators; an unknown account or an existing collaborator is 400.",
+  })
   @ApiOk(CollaboratorResponse, 201)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   add(@CurrentProjectAccess() access: ProjectAccess, @Body() body: AddCollaboratorBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new AddCollaboratorCommand(actor, access, body));
   }
@@ -48,9 +59,9 @@ export class CollaboratorsController {
   @Get(ONE)
   @ProjectPermission('manageCollaborators')
   @Username()
-  @ApiOperation({ operationId: 'getCollaborator', summary: 'One collaborator' })
+  @ApiOperation({ operationId: 'getCollaborator', summary: 'One collaborator', description: 'Admins and managers of the project only.' })
   @ApiOk(CollaboratorResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   get(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string) {
     return this.queries.execute(new GetCollaboratorQuery(access.projectId, username));
   }
@@ -58,9 +69,13 @@ export class CollaboratorsController {
   @Patch(ONE)
   @ProjectPermission('manageCollaborators')
   @Username()
-  @ApiOperation({ operationId: 'updateCollaborator', summary: 'Change a collaborator’s role (a manager cannot grant admin or change an admin)' })
+  @ApiOperation({
+    operationId: 'updateCollaborator',
+    summary: 'Change a collaborator’s role (a manager cannot grant admin or change an admin)',
+    description: 'Admins and managers; a manager cannot grant `admin` nor change an admin collaborator (403). `updated_by` becomes the caller.',
+  })
   @ApiOk(CollaboratorResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   update(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, false));
   }
@@ -68,9 +83,10 @@ export class CollaboratorsController {
   @Put(ONE)
   @ProjectPermission('manageCollaborators')
   @Username()
-  @ApiOperation({ operationId: 'replaceCollaborator', summary: 'Like PATCH, with role required' })
+  @ApiOperation({ operationId: 'replaceCollaborator', summary: 'Like PATCH, with role required', description: 'Behaves like `PATCH`, but `role` is required.' })
+  @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(UpdateCollaboratorBody) }], required: ['role'] } })
   @ApiOk(CollaboratorResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   replace(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, true));
   }
@@ -79,9 +95,9 @@ export class CollaboratorsController {
   @ProjectPermission('manageCollaborators')
   @Username()
   @HttpCode(204)
-  @ApiOperation({ operationId: 'removeCollaborator', summary: 'Remove a collaborator (a manager cannot remove an admin)' })
-  @ApiResponse({ status: 204, description: 'Removed' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ operationId: 'removeCollaborator', summary: 'Remove a collaborator (a manager cannot remove an admin)', description: 'Admins and managers; a manager cannot remove an admin collaborator (403).' })
+  @ApiNoContent('Removed')
+  @ApiErrors(400, 403, 404)
   async remove(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string) {
     await this.commands.execute(new RemoveCollaboratorCommand(access, username));
   }

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '../auth/actor.js';
-import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
+import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { AddMemberCommand } from './commands/add-member.command.js';
 import { AddTeamMemberCommand } from './commands/add-team-member.command.js';
@@ -33,25 +33,36 @@ export class OrganizationsController {
   ) {}
 
   @Post('organizations')
-  @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization owned by the caller' })
+  @ApiOperation({
+    operationId: 'createOrganization',
+    summary: 'Create an organization owned by the caller',
+    description: 'Any person creates one with `username` (the rules of person names) and an optional `email`, and becomes its `organization_owner`.',
+  })
   @ApiOk(OrganizationResponse, 201)
-  @ApiErrors(400, 401)
   create(@Body() body: CreateOrganizationBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new CreateOrganizationCommand(actor, body.username, body.email));
   }
 
   @Get('organizations')
-  @ApiOperation({ operationId: 'listOrganizations', summary: 'The organizations the caller owns or belongs to' })
+  @ApiOperation({
+    operationId: 'listOrganizations',
+    summary: 'The organizations the caller owns or belongs to',
+    description: 'Each with the caller\'s `membership_role` (`admin` for the owner) and its origin.',
+  })
   @ApiList(OrganizationResponse)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Paging() page: PageRequest, @CurrentActor() actor: Actor) {
     return this.queries.execute(new ListOrganizationsQuery(actor, page));
   }
 
   @Get('users/:username/organizations')
-  @ApiOperation({ operationId: 'listUserOrganizations', summary: "The caller's organizations (403 for anyone else's)" })
+  @ApiOperation({
+    operationId: 'listUserOrganizations',
+    summary: "The caller's organizations (403 for anyone else's)",
+    description: 'For oneself, the same as `GET /api/v1/organizations/`; for anyone else 403.',
+  })
   @ApiList(OrganizationResponse)
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400, 403)
   listForUser(@Param('username') username: string, @Paging() page: PageRequest, @CurrentActor() actor: Actor) {
     return this.queries.execute(new ListOrganizationsQuery(actor, page, username));
   }
@@ -67,45 +78,53 @@ export class MembersController {
 
   @Get()
   @OrganizationPermission('read')
-  @ApiOperation({ operationId: 'listMembers', summary: 'Members of an organization (the owner is not a member row)' })
+  @ApiOperation({
+    operationId: 'listMembers',
+    summary: 'Members of an organization (the owner is not a member row)',
+    description: 'The owner and members may read; others 403. The owner is the organization\'s `organization_owner`, not a member row.',
+  })
   @ApiList(MemberResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   list(@CurrentOrganization() organization: OrganizationAccess, @Paging() page: PageRequest) {
     return this.queries.execute(new ListMembersQuery(organization, page));
   }
 
   @Post()
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'addMember', summary: 'Add a person to the organization (owner and admins)' })
+  @ApiOperation({
+    operationId: 'addMember',
+    summary: 'Add a person to the organization (owner and admins)',
+    description: '`role` is `admin`, `creator` or `member` (the default). Adding an unknown account, one that is not a person, the owner, or an existing member is 400.',
+  })
   @ApiOk(MemberResponse, 201)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   add(@CurrentOrganization() organization: OrganizationAccess, @Body() body: AddMemberBody) {
     return this.commands.execute(new AddMemberCommand(organization, body.member, body.role ?? 'member'));
   }
 
   @Get(':username')
   @OrganizationPermission('read')
-  @ApiOperation({ operationId: 'getMember', summary: 'One member' })
+  @ApiOperation({ operationId: 'getMember', summary: 'One member', description: 'The owner and members may read; others 403.' })
   @ApiOk(MemberResponse)
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   get(@CurrentOrganization() organization: OrganizationAccess, @Param('username') username: string) {
     return this.queries.execute(new GetMemberQuery(organization, username));
   }
 
   @Patch(':username')
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'updateMember', summary: "Change a member's role (owner and admins)" })
+  @ApiOperation({ operationId: 'updateMember', summary: "Change a member's role (owner and admins)", description: '`role` is required: `admin`, `creator` or `member`.' })
   @ApiOk(MemberResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   update(@CurrentOrganization() organization: OrganizationAccess, @Param('username') username: string, @Body() body: UpdateMemberBody) {
     return this.commands.execute(new UpdateMemberCommand(organization, username, body.role));
   }
 
   @Put(':username')
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'replaceMember', summary: 'Same as PATCH' })
+  @ApiOperation({ operationId: 'replaceMember', summary: 'Same as PATCH', description: 'The same as `PATCH`.' })
   @ApiOk(MemberResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   replace(@CurrentOrganization() organization: OrganizationAccess, @Param('username') username: string, @Body() body: UpdateMemberBody) {
     return this.update(organization, username, body);
   }
@@ -113,9 +132,13 @@ export class MembersController {
   @Delete(':username')
   @OrganizationPermission('read')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'removeMember', summary: 'Remove a member (owner and admins), or leave (the member themself)' })
-  @ApiResponse({ status: 204, description: 'Removed, with their team memberships and direct collaborations in the organization' })
-  @ApiErrors(401, 403, 404)
+  @ApiOperation({
+    operationId: 'removeMember',
+    summary: 'Remove a member (owner and admins), or leave (the member themself)',
+    description: 'Also removes their team memberships in the organization and their direct collaborations on its projects, in the same transaction.',
+  })
+  @ApiNoContent('Removed, with their team memberships and direct collaborations in the organization')
+  @ApiErrors(403, 404)
   async remove(@CurrentOrganization() organization: OrganizationAccess, @Param('username') username: string, @CurrentActor() actor: Actor) {
     await this.commands.execute(new RemoveMemberCommand(actor, organization, username));
   }
@@ -131,36 +154,40 @@ export class TeamsController {
 
   @Get()
   @OrganizationPermission('read')
-  @ApiOperation({ operationId: 'listTeams', summary: 'Teams of an organization' })
+  @ApiOperation({ operationId: 'listTeams', summary: 'Teams of an organization', description: 'Read by the owner and members; others 403.' })
   @ApiList(TeamResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   list(@CurrentOrganization() organization: OrganizationAccess, @Paging() page: PageRequest) {
     return this.queries.execute(new ListTeamsQuery(organization, page));
   }
 
   @Post()
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'createTeam', summary: 'Create a team (owner and admins)' })
+  @ApiOperation({
+    operationId: 'createTeam',
+    summary: 'Create a team (owner and admins)',
+    description: 'Body `{team}`: the short name, with the character rules of account names; stored as `@<organization>/<team>`.',
+  })
   @ApiOk(TeamResponse, 201)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   create(@CurrentOrganization() organization: OrganizationAccess, @Body() body: TeamBody) {
     return this.commands.execute(new CreateTeamCommand(organization, body.team));
   }
 
   @Get(':team')
   @OrganizationPermission('read')
-  @ApiOperation({ operationId: 'getTeam', summary: 'One team' })
+  @ApiOperation({ operationId: 'getTeam', summary: 'One team', description: 'Read by the owner and members; others 403.' })
   @ApiOk(TeamResponse)
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   get(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string) {
     return this.queries.execute(new GetTeamQuery(organization, team));
   }
 
   @Put(':team')
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'renameTeam', summary: 'Rename a team (owner and admins)' })
+  @ApiOperation({ operationId: 'renameTeam', summary: 'Rename a team (owner and admins)', description: 'Body `{team}`: the new short name.' })
   @ApiOk(TeamResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   rename(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string, @Body() body: TeamBody) {
     return this.commands.execute(new RenameTeamCommand(organization, team, body.team));
   }
@@ -168,27 +195,31 @@ export class TeamsController {
   @Delete(':team')
   @OrganizationPermission('manage')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteTeam', summary: 'Delete a team with its memberships and collaborations (owner and admins)' })
-  @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(401, 403, 404)
+  @ApiOperation({ operationId: 'deleteTeam', summary: 'Delete a team with its memberships and collaborations (owner and admins)', description: 'Owner and admins only.' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
   async remove(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string) {
     await this.commands.execute(new DeleteTeamCommand(organization, team));
   }
 
   @Get(':team/members')
   @OrganizationPermission('read')
-  @ApiOperation({ operationId: 'listTeamMembers', summary: 'Members of a team' })
+  @ApiOperation({ operationId: 'listTeamMembers', summary: 'Members of a team', description: 'Read by the owner and members; others 403.' })
   @ApiList(TeamMemberResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   listMembers(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string, @Paging() page: PageRequest) {
     return this.queries.execute(new ListTeamMembersQuery(organization, team, page));
   }
 
   @Post(':team/members')
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'addTeamMember', summary: 'Add the owner or a member of the organization to a team' })
+  @ApiOperation({
+    operationId: 'addTeamMember',
+    summary: 'Add the owner or a member of the organization to a team',
+    description: 'Owner and admins. Body `{member}`: the organization\'s owner or a member, else 400.',
+  })
   @ApiOk(TeamMemberResponse, 201)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(403, 404)
   addMember(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string, @Body() body: TeamMemberBody) {
     return this.commands.execute(new AddTeamMemberCommand(organization, team, body.member));
   }
@@ -196,9 +227,9 @@ export class TeamsController {
   @Delete(':team/members/:username')
   @OrganizationPermission('manage')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'removeTeamMember', summary: 'Remove a person from a team' })
-  @ApiResponse({ status: 204, description: 'Removed' })
-  @ApiErrors(401, 403, 404)
+  @ApiOperation({ operationId: 'removeTeamMember', summary: 'Remove a person from a team', description: 'Owner and admins only.' })
+  @ApiNoContent('Removed')
+  @ApiErrors(403, 404)
   async removeMember(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string, @Param('username') username: string) {
     await this.commands.execute(new RemoveTeamMemberCommand(organization, team, username));
   }

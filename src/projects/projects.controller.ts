@@ -1,11 +1,11 @@
 import { All, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentActor, type Actor } from '../auth/actor.js';
 import { UploadRoute } from '../common/body.interceptor.js';
 import { MethodNotAllowed } from '../common/errors.js';
-import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
+import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { sendStoredFile } from '../storage/send-stored-file.js';
 import { CreateProjectCommand } from './commands/create-project.command.js';
@@ -30,26 +30,45 @@ export class ProjectsController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listProjects', summary: "The caller's projects (public-only ones with include_public)" })
+  @ApiOperation({
+    operationId: 'listProjects',
+    summary: "The caller's projects (public-only ones with include_public)",
+    description:
+      'Every project on which the caller has a role, except projects whose only role for the caller comes from being public, unless `include_public` is true. ' +
+      '`owner` and `name` are exact, case-insensitive filters; `search` splits on whitespace and commas and every term must occur in the owner name or the project name. ' +
+      'Default order: featured first, then owner, then name (case-insensitive); every order ends on `id`, so pages never overlap or skip.',
+  })
   @ApiList(ProjectResponse)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Query() params: ListProjectsParams, @Paging() page: PageRequest, @CurrentActor() actor: Actor) {
     const includePublic = params.include_public ?? params['include-public'] ?? false;
     return this.queries.execute(new ListProjectsQuery(actor, { ...params, includePublic }, page));
   }
 
   @Post()
-  @ApiOperation({ operationId: 'createProject', summary: 'Create a project' })
+  @ApiOperation({
+    operationId: 'createProject',
+    summary: 'Create a project',
+    description:
+      'In one\'s own account, or in an organization where one is the owner, an `admin` or a `creator` member (a `creator` becomes a direct `admin` collaborator). ' +
+      'A plain `member`, or another person\'s account, is 403; an `owner` that names no person or organization is 400. ' +
+      'The name `shared_datasets` makes a `shared_datasets` project; asking for `project_type=shared_datasets` is 400. ' +
+      'A name the owner already has is 400 `project_already_exists`, also when two creates race.',
+  })
   @ApiOk(ProjectResponse, 201)
-  @ApiErrors(400, 401, 403)
+  @ApiErrors([400, 'validation_error', 'project_already_exists'], 403)
   create(@Body() body: CreateProjectBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new CreateProjectCommand(actor, body));
   }
 
   @Get('public')
-  @ApiOperation({ operationId: 'listPublicProjects', summary: 'Every public project, with the caller’s role' })
+  @ApiOperation({
+    operationId: 'listPublicProjects',
+    summary: 'Every public project, with the caller’s role',
+    description: 'Every public project on the server, each with the caller\'s real role (their own, otherwise at least `reader`/`public`).',
+  })
   @ApiList(ProjectResponse)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   listPublic(@Query() params: ProjectSearchParams, @Paging() page: PageRequest, @CurrentActor() actor: Actor) {
     return this.queries.execute(new ListPublicProjectsQuery(actor, params, page));
   }
@@ -63,27 +82,42 @@ export class ProjectsController {
 
   @Get(':projectId')
   @ProjectPermission('read')
-  @ApiOperation({ operationId: 'getProject', summary: 'One project' })
+  @ApiOperation({
+    operationId: 'getProject',
+    summary: 'One project',
+    description: '404 when no such project exists; 403 when it exists and the caller has no role on it.',
+  })
   @ApiOk(ProjectResponse)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   get(@Param('projectId') projectId: string, @CurrentActor() actor: Actor) {
     return this.queries.execute(new GetProjectQuery(actor, projectId.toLowerCase()));
   }
 
   @Patch(':projectId')
   @ProjectPermission('update')
-  @ApiOperation({ operationId: 'updateProject', summary: 'Change a project, or transfer it with a different owner' })
+  @ApiOperation({
+    operationId: 'updateProject',
+    summary: 'Change a project, or transfer it with a different owner',
+    description:
+      'Admins and managers of the project. An empty body answers the unchanged project. Renaming follows the create rules; a `shared_datasets` project cannot be renamed ' +
+      'nor change `project_type`; renaming a project that has a QGIS file to `shared_datasets` is 400 `qgis_project_file_not_allowed`. ' +
+      'A different `owner` transfers the project to that person or organization (a team or unknown account: 400), in one transaction: ' +
+      'a name the target already has is 400 `project_already_exists`, a target quota that cannot hold `file_storage_bytes` is 402 `over_quota`, ' +
+      'and collaborators no longer eligible under the new owner are removed. The answer shows the caller\'s role after the move (null when none is left). ' +
+      'A change of owner and of other fields applies all of it or none of it.',
+  })
   @ApiOk(ProjectResponse)
-  @ApiErrors(400, 401, 402, 403, 404)
+  @ApiErrors([400, 'validation_error', 'project_already_exists', 'qgis_project_file_not_allowed'], 402, 403, 404)
   update(@Param('projectId') projectId: string, @Body() body: UpdateProjectBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new UpdateProjectCommand(actor, projectId.toLowerCase(), body, false));
   }
 
   @Put(':projectId')
   @ProjectPermission('update')
-  @ApiOperation({ operationId: 'replaceProject', summary: 'Like PATCH, with name required' })
+  @ApiOperation({ operationId: 'replaceProject', summary: 'Like PATCH, with name required', description: 'Behaves like `PATCH` (only the fields sent change), but `name` is required.' })
+  @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(UpdateProjectBody) }], required: ['name'] } })
   @ApiOk(ProjectResponse)
-  @ApiErrors(400, 401, 402, 403, 404)
+  @ApiErrors([400, 'validation_error', 'project_already_exists', 'qgis_project_file_not_allowed'], 402, 403, 404)
   replace(@Param('projectId') projectId: string, @Body() body: UpdateProjectBody, @CurrentActor() actor: Actor) {
     return this.commands.execute(new UpdateProjectCommand(actor, projectId.toLowerCase(), body, true));
   }
@@ -91,9 +125,13 @@ export class ProjectsController {
   @Delete(':projectId')
   @ProjectPermission('delete')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteProject', summary: 'Delete a project with its collaborators, files and thumbnail (admins only)' })
-  @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({
+    operationId: 'deleteProject',
+    summary: 'Delete a project with its collaborators, files and thumbnail (admins only)',
+    description: 'Admins of the project only. Removes the project, its collaborators, its files and all their versions, and its thumbnail.',
+  })
+  @ApiNoContent('Deleted')
+  @ApiErrors(400, 403, 404)
   async remove(@Param('projectId') projectId: string) {
     await this.commands.execute(new DeleteProjectCommand(projectId.toLowerCase()));
   }
@@ -103,11 +141,17 @@ export class ProjectsController {
   @UploadRoute()
   @UseInterceptors(ThumbnailUploadInterceptor)
   @HttpCode(204)
-  @ApiOperation({ operationId: 'uploadProjectThumbnail', summary: 'Upload the project thumbnail (PNG or JPEG)' })
+  @ApiOperation({
+    operationId: 'uploadProjectThumbnail',
+    summary: 'Upload the project thumbnail (PNG or JPEG)',
+    description:
+      'Roles admin, manager, editor and reporter. The content must really be a PNG or JPEG image (checked from its bytes), at most THUMBNAIL_MAX_BYTES ' +
+      'and THUMBNAIL_MAX_DIMENSION pixels on each side; otherwise, or without the file field, 400. Not multipart: 415. The previous thumbnail is removed.',
+  })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', required: ['thumbnail'], properties: { thumbnail: { type: 'string', format: 'binary' } } } })
-  @ApiResponse({ status: 204, description: 'Stored' })
-  @ApiErrors(400, 401, 403, 404, 415)
+  @ApiBody({ schema: { type: 'object', required: ['thumbnail'], properties: { thumbnail: { type: 'string', format: 'binary', description: 'A PNG or JPEG image' } } } })
+  @ApiNoContent('Stored')
+  @ApiErrors(403, 404)
   async uploadThumbnail(@Param('projectId') projectId: string, @UploadedFile() file: Express.Multer.File | undefined) {
     await this.commands.execute(new UploadProjectThumbnailCommand(projectId.toLowerCase(), file));
   }
@@ -120,10 +164,16 @@ export class ProjectThumbnailsController {
 
   @Get(':projectId')
   @ProjectPermission('read')
-  @ApiOperation({ operationId: 'getProjectThumbnail', summary: 'The project thumbnail (ETag, 304 on If-None-Match)' })
-  @ApiResponse({ status: 200, description: 'The image', content: { 'image/png': {}, 'image/jpeg': {} } })
-  @ApiResponse({ status: 304, description: 'Not modified' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({
+    operationId: 'getProjectThumbnail',
+    summary: 'The project thumbnail (ETag, 304 on If-None-Match)',
+    description: 'Any role on the project. 404 when the project has no thumbnail.',
+  })
+  @ApiStoredFile('The image, with its real content type', {
+    'image/png': { schema: { type: 'string', format: 'binary' } },
+    'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+  }, { ranges: false })
+  @ApiErrors(400, 403, 404)
   async thumbnail(@Param('projectId') projectId: string, @Req() req: Request, @Res() res: Response) {
     await sendStoredFile(req, res, await this.queries.execute(new GetProjectThumbnailQuery(projectId.toLowerCase())));
   }

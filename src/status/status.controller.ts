@@ -20,8 +20,12 @@ export class StatusController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'getStatus', summary: 'Health of the database and the storage (no authentication)' })
-  @ApiResponse({ status: 200, type: StatusResponse })
+  @ApiOperation({
+    operationId: 'getStatus',
+    summary: 'Health of the database and the storage (no authentication)',
+    description: '200 when both answer; 503 with the failing part marked `error` otherwise.',
+  })
+  @ApiResponse({ status: 200, type: StatusResponse, description: 'Both are reachable' })
   @ApiResponse({ status: 503, type: StatusResponse, description: 'The failing part is marked "error"' })
   async status(@Res({ passthrough: true }) res: Response): Promise<StatusResponse> {
     const [database, storage] = await Promise.all([

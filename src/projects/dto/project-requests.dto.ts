@@ -11,19 +11,21 @@ const OptionalBoolean = () => (target: object, key: string) => {
   IsBoolean({ message: `${key} must be a boolean (true/false, 1/0)` })(target, key);
 };
 
+const BOOLEAN_INPUT = 'true/false, True/False or 1/0 (JSON or string); null or empty: not given';
+
 /** The writable fields of a project (spec §5.1), shared by create and update. */
 export class ProjectFields {
-  @ApiPropertyOptional({ maxLength: 100000 })
+  @ApiPropertyOptional({ maxLength: 100000, description: 'May be empty' })
   @ValidateWhenPresent()
   @IsString()
   @MaxLength(100000)
   description?: string;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false` })
   @OptionalBoolean()
   is_public?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean, deprecated: true, description: 'A non-null value sets is_public to its inverse and wins over is_public' })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, deprecated: true, description: 'A non-null value sets is_public to its inverse and wins over is_public' })
   @OptionalBoolean()
   private?: boolean | null;
 
@@ -32,25 +34,25 @@ export class ProjectFields {
   @IsIn(PROJECT_TYPES)
   project_type?: ProjectType;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false; featured projects come first in the default order` })
   @OptionalBoolean()
   is_featured?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false` })
   @OptionalBoolean()
   is_attachment_download_on_demand?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false; when true only admins and managers may modify restricted files` })
   @OptionalBoolean()
   has_restricted_projectfiles?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default true` })
   @OptionalBoolean()
   overwrite_conflicts?: boolean | null;
 }
 
 export class CreateProjectBody extends ProjectFields {
-  @ApiProperty({ pattern: '^[A-Za-z0-9._-]+$', maxLength: 255, example: 'field-survey-2026' })
+  @ApiProperty({ pattern: '^[A-Za-z0-9._-]+$', minLength: 1, maxLength: 255, example: 'field-survey-2026', description: 'Unique per owner; `shared_datasets` makes the shared datasets project' })
   @IsString()
   name: string;
 
@@ -61,7 +63,7 @@ export class CreateProjectBody extends ProjectFields {
 }
 
 export class UpdateProjectBody extends ProjectFields {
-  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9._-]+$', maxLength: 255, description: 'Required by PUT' })
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9._-]+$', minLength: 1, maxLength: 255, description: 'Required by PUT' })
   @ValidateWhenPresent()
   @IsString()
   name?: string;
@@ -86,7 +88,7 @@ export class ProjectSearchParams {
 }
 
 export class ListProjectsParams extends ProjectSearchParams {
-  @ApiPropertyOptional({ type: Boolean, description: 'Also list projects visible only because they are public' })
+  @ApiPropertyOptional({ type: Boolean, description: `Also list projects visible only because they are public; ${BOOLEAN_INPUT}, anything else is 400` })
   @OptionalBoolean()
   include_public?: boolean | null;
 
