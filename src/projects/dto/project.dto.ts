@@ -45,17 +45,17 @@ const RELATED = `JOIN accounts o ON o.id = p.owner_id
 export const PROJECT_SORT_KEYS = 'p.id, p.is_featured, p.owner_name_lower, p.name, p.created_at';
 
 /**
- * A page of projects in one statement: `pageSql` picks the page's rows (PROJECT_SORT_KEYS, ordered and
- * limited), then the details and the caller's role (`roles`, the role SQL given the scope of those rows)
- * are joined for them alone.
+ * A page of projects in one statement: `ctes` (callerRoleSetsSql and the list's own), then `pageSql`
+ * picks the page's rows (PROJECT_SORT_KEYS, ordered and limited), then the details and the caller's role
+ * (`role`, a LATERAL subquery on `p`) are joined for those rows alone.
  */
-export function projectPageSql(pageSql: string, roles: (scope: string) => string, orderBy: string): string {
+export function projectPageSql(page: { ctes: string; pageSql: string; role: string; orderBy: string }): string {
   return `
-    WITH page AS (${pageSql})
+    WITH ${page.ctes}, page AS (${page.pageSql})
     SELECT ${PROJECT_COLUMNS}
       FROM page JOIN projects p ON p.id = page.id
-      JOIN (${roles('p.id IN (SELECT id FROM page)')}) r ON r.project_id = p.id ${RELATED}
-     ${orderBy}`;
+      CROSS JOIN LATERAL (${page.role}) r ${RELATED}
+     ${page.orderBy}`;
 }
 
 /** One project whether or not the caller has a role on it (null role fields then). */

@@ -4,7 +4,7 @@ import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { preparedQuery } from '../../database/prepared.js';
 import { PROJECT_SORT_KEYS, projectPageSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
-import { collaborationRolesSql, ownerWideRolesSql, projectRolesSql } from '../roles/project-roles.sql.js';
+import { callerRoleSetsSql, pageRowRoleSql } from '../roles/project-roles.sql.js';
 import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.js';
 
 export interface ListProjectsCriteria {
@@ -45,11 +45,9 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
   const countParams = [...params];
 
-  const owners = `SELECT DISTINCT owner_id FROM (${ownerWideRolesSql('$1')}) w`;
-  const collaborations = `SELECT project_id FROM (${collaborationRolesSql('$1')}) c`;
   // Each set leaves out what an earlier one holds, so no project is read or counted twice.
-  const ownedElsewhere = 'p.owner_id NOT IN (SELECT owner_id FROM owners)';
-  const collaborated = 'p.id IN (SELECT project_id FROM collaborations)';
+  const ownedElsewhere = 'p.owner_id NOT IN (SELECT owner_id FROM owner_roles)';
+  const collaborated = 'p.id IN (SELECT project_id FROM collaboration_roles)';
   const sets = [`${collaborated} AND ${ownedElsewhere}`];
   if (criteria.includePublic) sets.push(`p.is_public AND ${ownedElsewhere} AND NOT ${collaborated}`);
 
@@ -57,19 +55,18 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   params.push(page.limit === null ? null : page.offset + page.limit);
   const firstRows = `LIMIT $${params.length}`;
   const candidates = [
-    `SELECT c.* FROM owners w CROSS JOIN LATERAL (
+    `SELECT c.* FROM (SELECT DISTINCT owner_id FROM owner_roles) w CROSS JOIN LATERAL (
        SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${and} ${ownerOrderBySql(criteria.ordering)} ${firstRows}) c`,
     ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and} ${orderBy} ${firstRows})`),
   ];
-  const withSets = `WITH owners AS MATERIALIZED (${owners}), collaborations AS MATERIALIZED (${collaborations})`;
-  const pageSql = `${withSets} SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
-  const counts = [`SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owners)${and}`, ...sets.map((set) => `SELECT count(*) FROM projects p WHERE ${set}${and}`)];
+  const pageSql = `SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
+  const counts = [
+    `SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owner_roles)${and}`,
+    ...sets.map((set) => `SELECT count(*) FROM projects p WHERE ${set}${and}`),
+  ];
   return {
-    page: { sql: projectPageSql(pageSql, (scope) => projectRolesSql('$1', { scope, includePublic: criteria.includePublic }), orderBy), params },
-    count: {
-      sql: `${withSets} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`,
-      params: countParams,
-    },
+    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql(criteria), orderBy }), params },
+    count: { sql: `WITH ${callerRoleSetsSql('$1')} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`, params: countParams },
   };
 }
 

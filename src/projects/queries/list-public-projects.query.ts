@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { PROJECT_SORT_KEYS, projectPageSql, type ProjectResponse } from '../dto/project.dto.js';
-import { projectRolesSql } from '../roles/project-roles.sql.js';
+import { callerRoleSetsSql, pageRowRoleSql } from '../roles/project-roles.sql.js';
 import { runProjectList, type ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
 
@@ -28,7 +28,7 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const orderBy = orderBySql(criteria.ordering);
   const pageSql = `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`;
   return {
-    page: { sql: projectPageSql(pageSql, (scope) => projectRolesSql('$1', { scope, includePublic: true }), orderBy), params },
+    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql({ includePublic: true }), orderBy }), params },
     count: { sql: `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`, params: countParams },
   };
 }

@@ -14,7 +14,7 @@ import { PROJECT_ROLES, ROLE_ORIGINS } from './roles.js';
  */
 
 /** Rows (owner_id, role, origin): owners on all of whose projects the caller has that role. */
-export function ownerWideRolesSql(user: string): string {
+function ownerWideRolesSql(user: string): string {
   return [
     // The caller owns the project.
     `SELECT ${user}::uuid AS owner_id, 'admin'::project_role AS role, 'direct' AS origin`,
@@ -31,7 +31,7 @@ export function ownerWideRolesSql(user: string): string {
  * Rows (project_id, role, origin) of the caller's collaborations. `scope` is an optional condition on
  * `p` (the projects row), so a lookup of a few projects starts from them.
  */
-export function collaborationRolesSql(user: string, scope?: string): string {
+function collaborationRolesSql(user: string, scope?: string): string {
   const and = scope ? `AND (${scope})` : '';
   return [
     // A direct collaborator; on an organization's project only while owner or member of it (§6.3).
@@ -66,8 +66,33 @@ export function projectRolesSql(user: string, options: { scope?: string; include
     SELECT DISTINCT ON (candidate.project_id) candidate.project_id, candidate.role::text AS role, candidate.origin
       FROM (WITH owner_roles AS MATERIALIZED (${ownerWideRolesSql(user)})
             ${sources.join('\n      UNION ALL\n      ')}) AS candidate
-     ORDER BY candidate.project_id, ${rank('candidate.role::text', PROJECT_ROLES)}, ${rank('candidate.origin', ROLE_ORIGINS)}`;
+     ORDER BY candidate.project_id, ${RANKING('candidate')}`;
 }
+
+/**
+ * For list pages: the caller's owner-wide roles and collaborations, computed once per statement as the
+ * CTEs `owner_roles` (owner_id, role, origin) and `collaboration_roles` (project_id, role, origin). The
+ * list picks its candidates from them, and pageRowRoleSql ranks them for each row of the page.
+ */
+export function callerRoleSetsSql(user: string): string {
+  return `owner_roles AS MATERIALIZED (${ownerWideRolesSql(user)}),
+    collaboration_roles AS MATERIALIZED (${collaborationRolesSql(user)})`;
+}
+
+/** The caller's role on the project row `p`, from callerRoleSetsSql's CTEs: a LATERAL subquery of one row (role, origin). */
+export function pageRowRoleSql(options: { includePublic: boolean }): string {
+  const sources = [
+    `SELECT w.role, w.origin FROM owner_roles w WHERE w.owner_id = p.owner_id`,
+    `SELECT c.role, c.origin FROM collaboration_roles c WHERE c.project_id = p.id`,
+  ];
+  if (options.includePublic) sources.push(`SELECT 'reader'::project_role, 'public' WHERE p.is_public`);
+  return `SELECT candidate.role::text AS role, candidate.origin
+      FROM (${sources.join(' UNION ALL ')}) AS candidate
+     ORDER BY ${RANKING('candidate')} LIMIT 1`;
+}
+
+/** Highest role first, then the earlier origin (spec §6.2). */
+const RANKING = (alias: string) => `${rank(`${alias}.role::text`, PROJECT_ROLES)}, ${rank(`${alias}.origin`, ROLE_ORIGINS)}`;
 
 /** `CASE x WHEN 'first' THEN 0 WHEN 'second' THEN 1 … END`: the position in a precedence list. */
 function rank(expression: string, order: readonly string[]): string {
