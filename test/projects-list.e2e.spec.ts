@@ -1099,3 +1099,54 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
     expect(ids(res.body)).toEqual(orgc.slice(0, 2));
   });
 });
+
+// The totals of the public list and of include_public lists read a count of public projects that the
+// database keeps (src/database/migrations/…-public-project-counts.ts): it must follow every write.
+describe('totals with public projects follow creates, changes, transfers and deletes (spec §5.2, §5.3, §7)', () => {
+  let t: TestApp;
+  let anna: string;
+  let bert: string;
+
+  const total = async (path: string, token: string) => {
+    const res = await get(t, `${path}${path.includes('?') ? '&' : '?'}limit=1`, token);
+    expect(res.status).toBe(200);
+    return Number(res.headers['x-total-count']);
+  };
+  /** Both totals equal the length of the whole (unpaginated) list, for both callers. */
+  const expectTotalsRight = async () => {
+    for (const token of [anna, bert]) {
+      for (const path of ['/api/v1/projects/public/', '/api/v1/projects/?include_public=1']) {
+        expect(await total(path, token)).toBe((await list(t, path, token)).length);
+      }
+    }
+  };
+  const patch = (token: string, id: string, body: Record<string, unknown>) => request(t.http).patch(`/api/v1/projects/${id}/`).set(auth(token)).send(body);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    anna = await t.createPerson('anna');
+    bert = await t.createPerson('bert');
+  });
+  afterAll(() => t.close());
+
+  it('stays right through every kind of write', async () => {
+    const made: Project[] = [];
+    for (const [i, owner] of [anna, anna, bert, anna, bert].entries()) made.push(await createProject(t, owner, { name: `p${i}`, is_public: i !== 3 }));
+    await expectTotalsRight();
+    expect(await total('/api/v1/projects/public/', anna)).toBe(4);
+
+    expect((await patch(anna, made[0].id, { is_public: false })).status).toBe(200);
+    expect((await patch(anna, made[3].id, { is_public: true })).status).toBe(200);
+    expect((await patch(anna, made[1].id, { is_public: true, description: 'unchanged publicity' })).status).toBe(200);
+    await expectTotalsRight();
+
+    expect((await patch(anna, made[1].id, { owner: 'bert' })).status).toBe(200);
+    await expectTotalsRight();
+
+    expect((await request(t.http).delete(`/api/v1/projects/${made[2].id}/`).set(auth(bert))).status).toBe(204);
+    expect((await request(t.http).delete(`/api/v1/projects/${made[0].id}/`).set(auth(anna))).status).toBe(204);
+    await expectTotalsRight();
+    expect(await total('/api/v1/projects/public/', bert)).toBe(3);
+    expect(await total('/api/v1/projects/?include_public=1', anna)).toBe(3);
+  });
+});

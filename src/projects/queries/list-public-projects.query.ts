@@ -4,7 +4,7 @@ import type { Actor } from '../../auth/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { PROJECT_SORT_KEYS, projectPageSql, type ProjectResponse } from '../dto/project.dto.js';
 import { callerRoleSetsSql, pageRowRoleSql } from '../roles/project-roles.sql.js';
-import { runProjectList, type ListStatements } from './list-projects.query.js';
+import { PUBLIC_PROJECTS_TOTAL, runProjectList, type ListStatements } from './list-projects.query.js';
 import { orderBySql, ProjectFilters } from './project-filters.js';
 
 /** GET /projects/public/: every public project, each with the caller's real role (at least reader/public). */
@@ -29,7 +29,12 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const pageSql = `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`;
   return {
     page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql({ includePublic: true }), orderBy }), params },
-    count: { sql: `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`, params: countParams },
+    count: {
+      sql: countFilters.conditions.length
+        ? `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`
+        : `SELECT ${PUBLIC_PROJECTS_TOTAL}::int AS count`,
+      params: countParams,
+    },
   };
 }
 
