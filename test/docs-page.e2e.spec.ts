@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, tryItOut } from './support/chromium.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -29,19 +30,7 @@ describe('the interactive docs page in a browser', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     origin = `http://${HOST}:${port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--host-resolver-rules=MAP ${HOST} 127.0.0.1, MAP * ~NOTFOUND`,
-      ],
-    });
+    browser = await launchChromium(HOST);
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(`console: ${message.text()}`);
@@ -83,13 +72,7 @@ describe('the interactive docs page in a browser', () => {
   });
 
   it('runs "Try it out" of GET /api/v1/status/ and shows the 200 answer', async () => {
-    const status = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path', { hasText: /^\/api\/v1\/status\/?$/ }) });
-    await status.locator('.opblock-summary').click();
-    await status.getByRole('button', { name: 'Try it out' }).click();
-    await status.getByRole('button', { name: 'Execute' }).click();
-
-    const response = status.locator('.live-responses-table .response');
-    await response.first().waitFor();
+    const response = await tryItOut(page, /^\/api\/v1\/status\/?$/);
     expect((await response.locator('.response-col_status').first().innerText()).trim()).toBe('200');
     const body = await response.locator('.response-col_description pre.microlight').first().innerText();
     expect(JSON.parse(body)).toEqual({ database: 'ok', storage: 'ok' });

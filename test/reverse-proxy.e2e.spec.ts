@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { chromium } from 'playwright-core';
+import { launchChromium, tryItOut } from './support/chromium.js';
 import { Nginx } from './support/nginx.js';
 import { ServerProcess } from './support/server-process.js';
 import { createTestDatabase } from './support/test-app.js';
@@ -176,22 +176,14 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
 
     // The document's server is the host root "/" (spec §9), so the page itself must keep the prefix.
     it('"Try it out" on the docs page sends its request under the prefix', async () => {
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--host-resolver-rules=MAP gis.example.com 127.0.0.1, MAP * ~NOTFOUND'],
-      });
+      const browser = await launchChromium('gis.example.com');
       try {
         const page = await browser.newPage();
         const origin = `http://gis.example.com:${nginx.port}`;
         const requested: string[] = [];
         page.on('request', (req) => requested.push(req.url()));
         await page.goto(`${origin}/cloud/api/v1/docs/`);
-        const status = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path', { hasText: /^\/api\/v1\/status\/?$/ }) });
-        await status.locator('.opblock-summary').click();
-        await status.getByRole('button', { name: 'Try it out' }).click();
-        await status.getByRole('button', { name: 'Execute' }).click();
-        const response = status.locator('.live-responses-table .response');
-        await response.first().waitFor();
+        const response = await tryItOut(page, /^\/api\/v1\/status\/?$/);
         expect(requested.filter((url) => url.includes('/status'))).toEqual([expect.stringMatching(new RegExp(`^${origin}/cloud/api/v1/status/?$`))]);
         expect((await response.locator('.response-col_status').first().innerText()).trim()).toBe('200');
       } finally {
