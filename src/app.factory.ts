@@ -72,6 +72,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   const server = app.getHttpAdapter().getInstance() as express.Application;
   server.disable('x-powered-by');
   server.set('trust proxy', config.trustProxy);
+  // Express would hash every JSON answer for a weak ETag; no client revalidates API answers, and
+  // stored files send their own ETag (send-stored-file.ts).
+  server.set('etag', false);
   server.set(PAGINATION_SETTINGS, { maxPageLimit: config.maxPageLimit, publicUrl: config.publicUrl } satisfies PaginationSettings);
 
   app.use(...securityHeaders());
