@@ -16,11 +16,10 @@
  * with a results file) and latency.svg. With --readme, also replaces the block between the
  * `<!-- bench:results:start -->` and `<!-- bench:results:end -->` markers of README.md.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
@@ -28,8 +27,8 @@ import { listProjectsStatements, type ListProjectsCriteria, type ListStatements 
 import { listPublicProjectsStatements } from '../src/projects/queries/list-public-projects.query.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
 import { latencySvg, type LatencySeries } from './plot.js';
+import { ROOT, rssMb, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'bench/results');
 const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
 const README = path.join(ROOT, 'README.md');
@@ -178,18 +177,7 @@ interface Machine {
 
 const cpuText = (c: CpuShare) => `CPU cores: server ${c.server}, postgres ${c.postgres}, autocannon ${c.autocannon}, other ${c.other}`;
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-function rssMb(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? round(Number(match[1]) / 1024, 1) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** CPU time in clock ticks (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -281,52 +269,6 @@ async function waitForQuiet(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-interface Server {
-  name: string;
-  child: ChildProcess;
-  baseUrl: string;
-  output: string[];
-}
-
-function startServer(name: string, script: string, env: NodeJS.ProcessEnv, port: number): Server {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 200) output.splice(0, output.length - 200);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { name, child, baseUrl: `http://127.0.0.1:${port}`, output };
-}
-
-async function waitUntilAnswering(server: Server, path: string, token: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`${server.name} exited (${server.child.exitCode}) during start-up:\n${server.output.join('\n')}`);
-    try {
-      const res = await fetch(server.baseUrl + path, { headers: { Authorization: `Token ${token}` } });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(200);
-  }
-  throw new Error(`${server.name} did not answer within 120 s:\n${server.output.join('\n')}`);
-}
-
-async function stopServer(server: Server | null): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
-  if (timedOut) {
-    server.child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 interface AutocannonOutput {
   requests: { average: number; total: number };
@@ -536,11 +478,11 @@ async function runSize(size: number): Promise<SizeResult> {
     const oursPort = await freePort();
     serverDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
     ours = startServer('fieldbase', path.join(ROOT, 'dist/src/main.js'), { ...common, PORT: String(oursPort), DATA_DIR: serverDataDir }, oursPort);
-    await waitUntilAnswering(ours, '/api/v1/projects/?limit=1', few.token); // it migrates first, so it goes before VACUUM/EXPLAIN
+    await waitUntilAnswering(ours, '/api/v1/projects/?limit=1', { Authorization: `Token ${few.token}` }); // it migrates first, so it goes before VACUUM/EXPLAIN
     log(`fieldbase (pid ${ours.child.pid}) answers on ${ours.baseUrl}`);
     const ceilingPort = await freePort();
     ceiling = startServer('ceiling', path.join(ROOT, 'dist/bench/ceiling.js'), { ...common, PORT: String(ceilingPort) }, ceilingPort);
-    await waitUntilAnswering(ceiling, '/api/v1/projects/?limit=1', few.token);
+    await waitUntilAnswering(ceiling, '/api/v1/projects/?limit=1', { Authorization: `Token ${few.token}` });
     log(`ceiling (pid ${ceiling.child.pid}) answers on ${ceiling.baseUrl}`);
 
     let t = Date.now();

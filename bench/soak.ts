@@ -16,17 +16,16 @@
  * measured time over that of the first fifth: single samples ride the garbage collector's sawtooth),
  * or the storage and the rows disagree.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
+import { ROOT, rssMb, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +49,6 @@ if (!(duration > 0) || !(warmup >= 0) || warmup >= duration) throw new Error('--
 if (!(maxRssGrowth >= 1)) throw new Error('--max-rss-growth must be at least 1');
 
 const log = (message: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** mulberry32: the same mix of operations for the same --seed. */
@@ -61,62 +59,6 @@ function prng(state: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function rssMb(pid: number): number | null {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server
-
-interface Server {
-  child: ChildProcess;
-  base: string;
-  output: string[];
-}
-
-function startServer(env: NodeJS.ProcessEnv, port: number): Server {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 200) output.splice(0, output.length - 200);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { child, base: `http://127.0.0.1:${port}/api/v1`, output };
-}
-
-async function waitUntilAnswering(server: Server): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`the server exited (${server.child.exitCode}) during start-up:\n${server.output.join('\n')}`);
-    try {
-      const res = await fetch(`${server.base}/status/`);
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(200);
-  }
-  throw new Error(`the server did not answer within 120 s:\n${server.output.join('\n')}`);
-}
-
-async function stopServer(server: Server | null): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  if (await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)])) {
-    server.child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,13 +291,13 @@ async function main(): Promise<void> {
       ADMIN_USERNAME: 'soak_admin',
       ADMIN_PASSWORD: adminPassword,
     };
-    server = startServer(env, port);
-    await waitUntilAnswering(server);
+    server = startServer('the server', path.join(ROOT, 'dist/src/main.js'), env, port);
+    await waitUntilAnswering(server, '/api/v1/status/');
     const pid = server.child.pid!;
-    log(`server (pid ${pid}) answers on ${server.base}; RSS ${rssMb(pid)} MB`);
+    log(`server (pid ${pid}) answers on ${server.baseUrl}/api/v1; RSS ${rssMb(pid)} MB`);
 
     const login = async (username: string, password: string) => {
-      const res = await fetch(`${server!.base}/auth/login/`, { method: 'POST', headers: { 'User-Agent': 'sdk|soak' }, body: new URLSearchParams({ username, password }) });
+      const res = await fetch(`${server!.baseUrl}/api/v1/auth/login/`, { method: 'POST', headers: { 'User-Agent': 'sdk|soak' }, body: new URLSearchParams({ username, password }) });
       if (res.status !== 200) throw new Error(`login of ${username}: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
     };
@@ -364,7 +306,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < clients; i++) {
       const username = `soak_client_${i}`;
       const password = randomBytes(12).toString('hex');
-      const res = await fetch(`${server.base}/users/`, {
+      const res = await fetch(`${server.baseUrl}/api/v1/users/`, {
         method: 'POST',
         headers: { Authorization: `Token ${admin}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ username, password, email: `${username}@example.com` }),
@@ -408,7 +350,7 @@ async function main(): Promise<void> {
     log(`${clients} clients for ${duration} s (${warmup} s warm-up)`);
     await Promise.all(
       tokens.map(async (token, i) => {
-        const client = new Client(server!.base, token, `soak_client_${i}`, seed * 1000 + i, record);
+        const client = new Client(`${server!.baseUrl}/api/v1`, token, `soak_client_${i}`, seed * 1000 + i, record);
         while (Date.now() < ends) await client.step();
       }),
     );
