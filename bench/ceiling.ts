@@ -11,10 +11,10 @@
  *
  * Prints "ceiling listening on <port>" once it accepts requests. Stops on SIGTERM/SIGINT.
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
+import { preparedStatementName } from '../src/database/prepared.js';
 import { toProjectResponse, type ProjectRow } from '../src/projects/dto/project.dto.js';
 import { listProjectsStatements, type ListStatements } from '../src/projects/queries/list-projects.query.js';
 import { listPublicProjectsStatements } from '../src/projects/queries/list-public-projects.query.js';
@@ -26,8 +26,7 @@ const TRUE = /^(1|true|yes)$/i;
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, application_name: 'fieldbase-ceiling' });
 
 /** Named prepared statements, named after their text, as the app's src/database/prepared.ts runs its hot statements. */
-const prepared = (text: string, values: unknown[]) =>
-  pool.query({ name: `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values });
+const prepared = (text: string, values: unknown[]) => pool.query({ name: preparedStatementName(text), text, values });
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {

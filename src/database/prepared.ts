@@ -11,7 +11,11 @@ import type { DataSource } from 'typeorm';
  */
 export async function preparedQuery<T = Record<string, unknown>>(db: DataSource, text: string, values: unknown[]): Promise<T[]> {
   const pool = (db.driver as unknown as { master: Pool }).master;
-  const name = `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-  const result = await pool.query({ name, text, values });
+  const result = await pool.query({ name: preparedStatementName(text), text, values });
   return result.rows as T[];
+}
+
+/** The statement's name on every connection: derived from its text, so equal texts share one plan. */
+export function preparedStatementName(text: string): string {
+  return `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
 }
