@@ -63,16 +63,13 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
     ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and} ${orderBy} ${firstRows})`),
   ];
   const pageSql = `SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
-  const counts = [
-    `SELECT count(*) FROM projects p WHERE p.owner_id IN (SELECT owner_id FROM owner_roles)${and}`,
-    ...sets.map((set) => `SELECT count(*) FROM projects p WHERE ${set}${and}`),
-  ];
-  if (criteria.includePublic && !and) {
-    // Unfiltered, the remaining public projects are all of them less those in the first two sets, which
-    // are few: no need to count the public projects one by one.
-    counts[2] = `${PUBLIC_PROJECTS_TOTAL}
-      - (SELECT count(*) FROM projects p WHERE p.is_public AND p.owner_id IN (SELECT owner_id FROM owner_roles))
-      - (SELECT count(*) FROM projects p WHERE p.is_public AND ${sets[0]})`;
+  const count = (where: string) => `SELECT count(*) FROM projects p WHERE ${where}`;
+  const owned = 'p.owner_id IN (SELECT owner_id FROM owner_roles)';
+  const counts = [count(`${owned}${and}`), count(`${sets[0]}${and}`)];
+  if (criteria.includePublic) {
+    // Unfiltered, the remaining public projects are all of them less the public ones of the first two
+    // sets, which are few: no need to count the public projects one by one.
+    counts.push(and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`);
   }
   return {
     page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql(criteria), orderBy }), params },
