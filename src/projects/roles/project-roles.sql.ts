@@ -60,7 +60,7 @@ export function projectRolesSql(user: string, options: { scope?: string; include
     `SELECT p.id AS project_id, w.role, w.origin FROM owner_roles w JOIN projects p ON p.owner_id = w.owner_id ${where}`,
     `SELECT * FROM (${collaborationRolesSql(user, options.scope)}) c`,
   ];
-  if (options.includePublic) sources.push(`SELECT p.id, 'reader'::project_role, 'public' FROM projects p WHERE p.is_public ${options.scope ? `AND (${options.scope})` : ''}`);
+  if (options.includePublic) sources.push(`SELECT p.id, ${PUBLIC_ROLE} FROM projects p WHERE p.is_public ${options.scope ? `AND (${options.scope})` : ''}`);
   // The owner-wide roles are computed once (MATERIALIZED), not again for each project in scope.
   return `
     SELECT DISTINCT ON (candidate.project_id) candidate.project_id, candidate.role::text AS role, candidate.origin
@@ -85,11 +85,14 @@ export function pageRowRoleSql(options: { includePublic: boolean }): string {
     `SELECT w.role, w.origin FROM owner_roles w WHERE w.owner_id = p.owner_id`,
     `SELECT c.role, c.origin FROM collaboration_roles c WHERE c.project_id = p.id`,
   ];
-  if (options.includePublic) sources.push(`SELECT 'reader'::project_role, 'public' WHERE p.is_public`);
+  if (options.includePublic) sources.push(`SELECT ${PUBLIC_ROLE} WHERE p.is_public`);
   return `SELECT candidate.role::text AS role, candidate.origin
       FROM (${sources.join(' UNION ALL ')}) AS candidate
      ORDER BY ${RANKING('candidate')} LIMIT 1`;
 }
+
+/** A public project gives everyone (role, origin) = reader, public. */
+const PUBLIC_ROLE = `'reader'::project_role, 'public'`;
 
 /** Highest role first, then the earlier origin (spec §6.2). */
 const RANKING = (alias: string) => `${rank(`${alias}.role::text`, PROJECT_ROLES)}, ${rank(`${alias}.origin`, ROLE_ORIGINS)}`;
