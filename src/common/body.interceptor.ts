@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
-import { fieldWithNul } from './nul-characters.js';
+import { fieldWithNul, nulIn } from './nul-characters.js';
 
 const UPLOAD = 'fieldbase:upload';
 /** Marks a route whose multipart body carries a file: its own file interceptor reads the stream. */
@@ -84,5 +84,3 @@ function rejectNul(body: unknown): void {
   const field = fieldWithNul(body);
   if (field) throw nulIn(field);
 }
-
-const nulIn = (field: string) => ValidationFailed.field(field, 'Must not contain a NUL character');

@@ -17,11 +17,14 @@ export function fieldWithNul(value: unknown, name = ''): string | null {
   return null;
 }
 
+/** The 400 for a NUL in `field`. */
+export const nulIn = (field: string) => ValidationFailed.field(field, 'Must not contain a NUL character');
+
 /** Path segments and query parameters, before any guard takes a value to the database. */
 export function rejectNulInUrl(req: Request, _res: Response, next: NextFunction): void {
   const path = req.originalUrl.split('?')[0];
-  if (/%00/i.test(path)) return next(ValidationFailed.field('path', 'Must not contain a NUL character'));
+  if (/%00/i.test(path)) return next(nulIn('path'));
   const field = fieldWithNul(req.query);
-  if (field) return next(ValidationFailed.field(field, 'Must not contain a NUL character'));
+  if (field) return next(nulIn(field));
   next();
 }
