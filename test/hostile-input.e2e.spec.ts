@@ -1,6 +1,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
+import { ERROR_CODES } from '../src/common/openapi.js';
 import { CONTRACT_ROUTES, DOCUMENTED_ERRORS, envelopeProblem, ROUTES_OUTSIDE_THE_DOCUMENT, specErrorCodes } from './support/hostile-contract.js';
 import { seedHostileFixture, TINY_PNG, type HostileFixture } from './support/hostile-fixture.js';
 import { fileTree, listen, rawRequest, settlesTo, tableChecksums, type RawAnswer, type RawRequest } from './support/hostile-http.js';
@@ -200,6 +201,8 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
     const fromSpec = specErrorCodes();
     if (fromSpec) expect(DOCUMENTED_ERRORS).toEqual(fromSpec);
     expect(Object.keys(DOCUMENTED_ERRORS)).toContain('validation_error');
+    // The server's own list (it documents each code in the OpenAPI document) has exactly these codes.
+    expect(Object.keys(ERROR_CODES).sort()).toEqual(Object.keys(DOCUMENTED_ERRORS).sort());
   });
 
   it('covers every route of the contract and of the served OpenAPI document', () => {

@@ -116,3 +116,39 @@ export class MultipleQgisProjectFiles extends ApiError {
     super(400, 'multiple_qgis_project_files', `The project already has the QGIS file "${existing}"`);
   }
 }
+
+export class InvalidQgisProjectFile extends ApiError {
+  constructor(reason: string) {
+    super(400, 'invalid_qgis_project_file', `Not a QGIS project file: ${reason}`);
+  }
+}
+
+export class NoQgisProject extends ApiError {
+  constructor() {
+    super(400, 'no_qgis_project', 'The project has no QGIS project file');
+  }
+}
+
+export class InvalidDeltafile extends ApiError {
+  constructor(reason: string, detail?: object) {
+    super(400, 'invalid_deltafile', `Invalid delta file: ${reason}`, detail);
+  }
+}
+
+export class EmptyContent extends ApiError {
+  constructor() {
+    super(400, 'empty_content', 'The request has no "file" part');
+  }
+}
+
+export class InvalidJob extends ApiError {
+  constructor(message = 'The project was never packaged successfully') {
+    super(400, 'invalid_job', message);
+  }
+}
+
+export class NoDeltasToApply extends ApiError {
+  constructor() {
+    super(400, 'no_deltas_to_apply', 'The project has no pending delta to apply');
+  }
+}
