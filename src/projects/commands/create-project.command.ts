@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountType } from '../../accounts/account.entity.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { PermissionDenied, ProjectAlreadyExists, ValidationFailed } from '../../common/errors.js';
 import { isUniqueViolation } from '../../database/sql.js';
 import type { CreateProjectBody } from '../dto/project-requests.dto.js';

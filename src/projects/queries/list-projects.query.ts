@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { preparedQuery } from '../../database/prepared.js';
 import { PROJECT_SORT_KEYS, projectPageSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
