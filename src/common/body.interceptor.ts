@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
+import { fieldNestedTooDeep, nestedTooDeep } from './nesting.js';
 import { fieldWithNul, nulIn } from './nul-characters.js';
 
 const UPLOAD = 'fieldbase:upload';
@@ -59,8 +60,12 @@ export class BodyInterceptor implements NestInterceptor {
           this.fieldsOnly(req, res, (error?: unknown) => {
             req.off('data', count);
             if (!error) {
-              const field = fieldWithNul(req.body);
-              return field ? reject(nulIn(field)) : resolve();
+              try {
+                checkFields(req.body);
+                return resolve();
+              } catch (refused) {
+                return reject(refused);
+              }
             }
             const e = error as { code?: string; field?: string; message?: string };
             if (e.code === 'LIMIT_FIELD_VALUE') return reject(new PayloadTooLarge(this.maxBodyBytes));
@@ -74,13 +79,18 @@ export class BodyInterceptor implements NestInterceptor {
     if (hasBody && !BODY_TYPES.includes(type)) throw new UnsupportedMediaType(type, BODY_TYPES);
     req.body ??= {};
     if (typeof req.body !== 'object' || Array.isArray(req.body)) throw new ValidationFailed({ body: ['Expected an object of fields'] });
-    rejectNul(req.body);
+    checkFields(req.body);
     return next.handle();
   }
 }
 
-/** PostgreSQL text cannot hold U+0000 (see nul-characters.ts). */
-function rejectNul(body: unknown): void {
-  const field = fieldWithNul(body);
-  if (field) throw nulIn(field);
+/**
+ * Before anything walks the fields: nesting within MAX_NESTING (multipart field names such as a[b][c]
+ * nest too), then no NUL, which PostgreSQL text cannot hold (see nesting.ts, nul-characters.ts).
+ */
+function checkFields(body: object): void {
+  const tooDeep = fieldNestedTooDeep(body);
+  if (tooDeep) throw nestedTooDeep(tooDeep);
+  const withNul = fieldWithNul(body);
+  if (withNul) throw nulIn(withNul);
 }
