@@ -60,12 +60,8 @@ export class BodyInterceptor implements NestInterceptor {
           this.fieldsOnly(req, res, (error?: unknown) => {
             req.off('data', count);
             if (!error) {
-              try {
-                checkFields(req.body);
-                return resolve();
-              } catch (refused) {
-                return reject(refused);
-              }
+              const refused = refusedFields(req.body);
+              return refused ? reject(refused) : resolve();
             }
             const e = error as { code?: string; field?: string; message?: string };
             if (e.code === 'LIMIT_FIELD_VALUE') return reject(new PayloadTooLarge(this.maxBodyBytes));
@@ -79,7 +75,8 @@ export class BodyInterceptor implements NestInterceptor {
     if (hasBody && !BODY_TYPES.includes(type)) throw new UnsupportedMediaType(type, BODY_TYPES);
     req.body ??= {};
     if (typeof req.body !== 'object' || Array.isArray(req.body)) throw new ValidationFailed({ body: ['Expected an object of fields'] });
-    checkFields(req.body);
+    const refused = refusedFields(req.body);
+    if (refused) throw refused;
     return next.handle();
   }
 }
@@ -88,9 +85,9 @@ export class BodyInterceptor implements NestInterceptor {
  * Before anything walks the fields: nesting within MAX_NESTING (multipart field names such as a[b][c]
  * nest too), then no NUL, which PostgreSQL text cannot hold (see nesting.ts, nul-characters.ts).
  */
-function checkFields(body: object): void {
+function refusedFields(body: object): ValidationFailed | null {
   const tooDeep = fieldNestedTooDeep(body);
-  if (tooDeep) throw nestedTooDeep(tooDeep);
+  if (tooDeep) return nestedTooDeep(tooDeep);
   const withNul = fieldWithNul(body);
-  if (withNul) throw nulIn(withNul);
+  return withNul ? nulIn(withNul) : null;
 }
