@@ -177,7 +177,7 @@ function reachableBinaries(binaries: Binaries, runAs: RunAs, log: Log): Binaries
     log(`the postgres user cannot reach ${native}: copying the PostgreSQL binaries to ${copy}`);
     try {
       openDirectory(path.dirname(copy));
-      fs.rmSync(copy, { recursive: true, force: true }); // an older, unstamped copy
+      if (fs.existsSync(copy) && readText(stamp) !== version) fs.rmSync(copy, { recursive: true, force: true }); // an unstamped leftover
       const partial = `${copy}.partial-${process.pid}`;
       fs.cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
       fs.writeFileSync(path.join(partial, COPY_STAMP), version);
