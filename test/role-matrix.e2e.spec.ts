@@ -350,7 +350,7 @@ describe('the role matrix of spec §6, built through the API', () => {
       'download file': { success: 200, run: (c) => get(file(c.id, 'data.txt'), c.token) },
       'upload thumbnail': { success: 204, run: (c) => uploadThumbnail(c.token, c.id) },
       'upload file': { success: 201, run: (c) => upload(c.token, c.id, 'x.txt', 'x by the caller') },
-      'upload restricted file (the QGIS file)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgs', '<qgis version="3.40"/>') },
+      'upload restricted file (the QGIS file)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgs', '<qgis version="3.40.0"/>') },
       'upload restricted file (<stem>.qgd)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgd', 'qgd by the caller') },
       'delete restricted file (<stem>.qgd)': { success: 204, run: (c) => del(file(c.id, 'project.qgd'), c.token) },
       'delete file': { success: 204, run: (c) => del(file(c.id, 'x.txt'), c.token) },
