@@ -43,7 +43,7 @@ async function fromQgs(storage: FileStorage, { key, size }: { key: string; size:
 async function fromQgz(storage: FileStorage, stored: { key: string; size: number }, path: string): Promise<string> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromRandomAccessReaderPromise(new StoredZip(storage, stored.key), stored.size, { lazyEntries: true });
+    zip = await yauzl.fromRandomAccessReaderPromise(new StoredZip(storage, stored.key), stored.size, { lazyEntries: true, autoClose: false });
   } catch (error) {
     if (error instanceof StorageReadFailed) throw error;
     throw new InvalidQgisProjectFile('a .qgz must be a zip archive');
