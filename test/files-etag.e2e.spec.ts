@@ -176,11 +176,13 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
     expect((await listed('old-large.bin')).md5sum).toBe(md5(large));
   });
 
-  it('an app that starts computes the missing ones from storage; one whose bytes are gone keeps its md5', async () => {
+  it('an app that starts fills in the missing ones (large ones read from storage); one whose bytes are gone keeps its md5', async () => {
     const [{ storage_key }] = await t.sql<{ storage_key: string }>(
       `SELECT v.storage_key FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-gone.bin'`,
     );
     await t.storage.delete(storage_key);
+    // As an instance of the older code would write it during a rolling deploy.
+    await t.sql(`UPDATE file_versions v SET etag = NULL FROM project_files f WHERE f.id = v.file_id AND f.name = 'old-small.bin'`);
     // A second instance on the same database and storage, as after a deploy.
     const second = await createApp(t.config);
     try {
@@ -198,5 +200,7 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
     const res = await download('old-large.bin', { 'If-None-Match': expectedEtag(large) });
     expect([res.status, res.headers.etag]).toEqual([304, `"${expectedEtag(large)}"`]);
     expect((await listed('old-gone.bin')).md5sum).toBe(md5(largeGone));
+    const [{ etag: smallEtag }] = await t.sql<{ etag: string }>(`SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-small.bin'`);
+    expect(smallEtag).toBe(md5(small));
   });
 });

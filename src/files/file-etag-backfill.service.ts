@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FileStorage } from '../storage/file-storage.js';
-import { S3Etag } from './s3-etag.js';
+import { ETAG_PART_BYTES, S3Etag } from './s3-etag.js';
 
 /**
  * Versions over 8 MiB stored before the S3-style ETag existed have none (migration
@@ -30,12 +30,15 @@ export class FileEtagBackfill implements OnApplicationShutdown {
 
   /** Resolves with the number of versions it completed. */
   async run(): Promise<number> {
+    // Rows written without an ETag by anything else (an older instance during a rolling deploy, a seed
+    // script): up to 8 MiB it is their md5, no read needed.
+    await this.db.query(`UPDATE file_versions SET etag = md5 WHERE etag IS NULL AND size <= $1`, [ETAG_PART_BYTES]);
     let done = 0;
     let after = '00000000-0000-0000-0000-000000000000';
     while (!this.stopping) {
       const versions: { id: string; storage_key: string }[] = await this.db.query(
-        `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND id > $1 ORDER BY id LIMIT 100`,
-        [after],
+        `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND size > $2 AND id > $1 ORDER BY id LIMIT 100`,
+        [after, ETAG_PART_BYTES],
       );
       if (versions.length === 0) break;
       for (const version of versions) {
