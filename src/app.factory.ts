@@ -21,6 +21,7 @@ import { requestContext } from './common/request-context.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
+import { FileEtagBackfill } from './files/file-etag-backfill.service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { StorageCleaner } from './storage/storage-cleaner.js';
 
@@ -56,6 +57,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     const applied = await migrate(db, () => ensureAdmin(app.get(AccountsRepository), app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
+    app.get(FileEtagBackfill).start();
     return {
       app,
       logger,

@@ -96,7 +96,7 @@ export const ApiOk = (types: Type<unknown> | Type<unknown>[], status = 200, desc
  */
 export const ApiStoredFile = (description: string, content: Record<string, { schema: SchemaObject }>, { ranges }: { ranges: boolean }) => {
   const headers = {
-    ETag: { description: 'Identifies the content (for project files: the md5 in double quotes)', schema: { type: 'string' } },
+    ETag: { description: 'Identifies the content (for project files: the S3-style ETag served as md5sum, in double quotes)', schema: { type: 'string' } },
     'Cache-Control': { description: '`private`', schema: { type: 'string' } },
     ...(ranges ? { 'Accept-Ranges': { description: '`bytes`', schema: { type: 'string' } } } : {}),
   };
