@@ -8,7 +8,6 @@ const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const COLLABORATORS = '/api/v1/collaborators/';
 const PROJECTS = '/api/v1/projects/';
 
-type Res = request.Response;
 type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
 
 // ---------------------------------------------------------------------------------------------
