@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
-const STORAGE_FILES = ['test/files-upload.e2e.spec.ts', 'test/files-accounting.e2e.spec.ts', 'test/files-download.e2e.spec.ts', 'test/files-delete.e2e.spec.ts', 'test/projects-write.e2e.spec.ts', 'test/storage-cleaner.e2e.spec.ts'];
+const STORAGE_FILES = ['test/files-upload.e2e.spec.ts', 'test/files-accounting.e2e.spec.ts', 'test/files-download.e2e.spec.ts', 'test/files-delete.e2e.spec.ts', 'test/projects-create.e2e.spec.ts', 'test/projects-update.e2e.spec.ts', 'test/projects-transfer-delete.e2e.spec.ts', 'test/projects-thumbnails.e2e.spec.ts', 'test/storage-cleaner.e2e.spec.ts'];
 const args = process.argv.slice(2);
 
 function run(label, config, extraArgs, env, output) {
