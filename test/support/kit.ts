@@ -125,7 +125,7 @@ export async function makeTeam(t: TestApp, organization: string, team: string, m
 }
 
 /** Creates a project through the API and returns it; fails loudly when the create does not answer 201. */
-export async function createProject(t: TestApp, token: string, body: Body): Promise<Record<string, any>> {
+export async function createProject<T = Record<string, any>>(t: TestApp, token: string, body: Body): Promise<T> {
   const res = await client(t).post('/api/v1/projects/', token, body);
   return expectFixture(res, 201, `creating project ${JSON.stringify(body)}`).body;
 }
