@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
+import { TINY_PNG } from './support/kit.js';
 
 // Spec §6 (roles): the role matrix, with every fixture built through the HTTP API only — organizations,
 // members, default roles, teams, team members, collaborators and projects — never with SQL.
@@ -26,11 +27,6 @@ interface Project {
 
 const ROLES: readonly Role[] = ['admin', 'manager', 'editor', 'reporter', 'reader'];
 const PROJECTS = '/api/v1/projects/';
-const TINY_PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f0a0000000049454e44ae426082',
-  'hex',
-);
-
 const project = (id: string) => `${PROJECTS}${id}/`;
 const thumbnail = (id: string) => `${PROJECTS}${id}/thumbnail/`;
 const thumbnailFile = (id: string) => `/api/v1/files/thumbnails/${id}/`;
