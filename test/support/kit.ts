@@ -41,15 +41,17 @@ export function binary(res: request.Response, done: (error: Error | null, body: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The one HTTP client helper: requests as a caller, the token in the Authorization header.
+// The one HTTP client helper: requests as a caller, the token in the Authorization header. Takes the
+// app or a getter of it (for helpers made while a describe block is declared, before its beforeAll ran).
 
-export function client(t: TestApp) {
+export function client(app: TestApp | (() => TestApp)) {
+  const http = () => (typeof app === 'function' ? app() : app).http;
   return {
-    get: (path: string, token: string) => request(t.http).get(path).set(auth(token)),
-    post: (path: string, token: string, body: Body = {}) => request(t.http).post(path).set(auth(token)).send(body),
-    patch: (path: string, token: string, body: Body = {}) => request(t.http).patch(path).set(auth(token)).send(body),
-    put: (path: string, token: string, body: Body = {}) => request(t.http).put(path).set(auth(token)).send(body),
-    del: (path: string, token: string) => request(t.http).delete(path).set(auth(token)),
+    get: (path: string, token: string) => request(http()).get(path).set(auth(token)),
+    post: (path: string, token: string, body: Body = {}) => request(http()).post(path).set(auth(token)).send(body),
+    patch: (path: string, token: string, body: Body = {}) => request(http()).patch(path).set(auth(token)).send(body),
+    put: (path: string, token: string, body: Body = {}) => request(http()).put(path).set(auth(token)).send(body),
+    del: (path: string, token: string) => request(http()).delete(path).set(auth(token)),
   };
 }
 
