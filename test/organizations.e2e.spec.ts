@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
-import { type Body } from './support/kit.js';
-import { names, ORG_KEYS, organizationFixtures, ORGS, RESERVED, type Squad } from './support/organization-fixtures.js';
+import { type Body, RESERVED } from './support/kit.js';
+import { names, ORG_KEYS, organizationFixtures, ORGS, type Squad } from './support/organization-fixtures.js';
 
 describe('Organizations, members and teams (spec §4.2)', () => {
   let t: TestApp;

@@ -14,6 +14,13 @@ export type Body = Record<string, unknown>;
 export const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The reserved words of spec §4: no person or organization may take them as a username. */
+// prettier-ignore
+export const RESERVED = [
+  'api', 'auth', 'collaborators', 'docs', 'files', 'members', 'openapi', 'organization', 'organizations', 'owner',
+  'project', 'projects', 'public', 'shared_datasets', 'status', 'team', 'teams', 'user', 'users',
+];
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` passes (or the time is up), so cleanup that follows an answer has a moment. */

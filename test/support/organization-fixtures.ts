@@ -24,11 +24,6 @@ export const ORG_KEYS = [
 export const MEMBER_KEYS = ['organization', 'member', 'role', 'created_at'];
 /** A team (spec §4.2). */
 export const TEAM_KEYS = ['team', 'organization', 'members'];
-/** The reserved words of spec §4. */
-export const RESERVED = [
-  'api', 'auth', 'collaborators', 'docs', 'files', 'members', 'openapi', 'organization', 'organizations', 'owner',
-  'project', 'projects', 'public', 'shared_datasets', 'status', 'team', 'teams', 'user', 'users',
-];
 export const PROJECT_ROLES = ['admin', 'manager', 'editor', 'reporter', 'reader'];
 
 export const ORGS = '/api/v1/organizations/';
