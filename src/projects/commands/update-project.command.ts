@@ -78,10 +78,10 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
         if (target) await this.transfer.check(db, project, target, name);
         const columns = Object.keys(changes);
         try {
-          await db.query(
-            `UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-            [projectId, ...columns.map((column) => changes[column])],
-          );
+          await db.query(`UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [
+            projectId,
+            ...columns.map((column) => changes[column]),
+          ]);
         } catch (error) {
           if (isUniqueViolation(error, 'projects_owner_name_key')) throw new ProjectAlreadyExists(target?.username ?? project.owner_name, name);
           throw error;
