@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ValidationFailed } from '../../common/errors.js';
 import type { ProjectAccess } from '../../projects/roles/roles.js';
 import { assertMayChange, assertMayGrant, lockCollaborator } from '../collaborator-rules.js';
@@ -37,10 +37,12 @@ export class UpdateCollaboratorHandler implements ICommandHandler<UpdateCollabor
       assertMayChange(access.role, current.role);
       if (body.role !== undefined && body.role !== current.role) {
         assertMayGrant(access.role, body.role);
-        await db.query(
-          `UPDATE project_collaborators SET role = $3, updated_by_id = $4, updated_at = now() WHERE project_id = $1 AND collaborator_id = $2`,
-          [access.projectId, current.id, body.role, actor.id],
-        );
+        await db.query(`UPDATE project_collaborators SET role = $3, updated_by_id = $4, updated_at = now() WHERE project_id = $1 AND collaborator_id = $2`, [
+          access.projectId,
+          current.id,
+          body.role,
+          actor.id,
+        ]);
       }
       return loadCollaborator(db, access.projectId, current.username);
     });

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { storageUsage } from '../../accounts/storage-usage.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileNotAllowed } from '../../common/errors.js';
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';

@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountType } from '../../accounts/account.entity.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { PermissionDenied, ProjectAlreadyExists, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import type { CreateProjectBody } from '../dto/project-requests.dto.js';
 import type { ProjectResponse } from '../dto/project.dto.js';
 import { findProjectOwner, organizationStanding, type ProjectOwner } from '../owners.js';
@@ -33,7 +33,9 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
     if (sharedDatasets && body.project_type === 'template') throw ValidationFailed.field('project_type', 'A shared_datasets project cannot be a template');
 
     return this.db.transaction(async (db) => {
-      const owner: ProjectOwner = body.owner ? await findProjectOwner(db, body.owner) : { id: actor.id, username: actor.username, type: AccountType.Person, organizationOwnerId: null };
+      const owner: ProjectOwner = body.owner
+        ? await findProjectOwner(db, body.owner)
+        : { id: actor.id, username: actor.username, type: AccountType.Person, organizationOwnerId: null };
       // Persons create in their own account; in an organization its owner, admins and creators may.
       const standing = owner.type === AccountType.Organization ? await organizationStanding(db, owner, actor.id) : null;
       const allowed = owner.type === AccountType.Person ? owner.id === actor.id : standing === 'owner' || standing === 'admin' || standing === 'creator';
@@ -66,10 +68,10 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
       }
       // A creator gets no role from membership alone, so the project they create names them its admin.
       if (standing === 'creator') {
-        await db.query(
-          `INSERT INTO project_collaborators (project_id, collaborator_id, role, created_by_id, updated_by_id) VALUES ($1, $2, 'admin', $2, $2)`,
-          [id, actor.id],
-        );
+        await db.query(`INSERT INTO project_collaborators (project_id, collaborator_id, role, created_by_id, updated_by_id) VALUES ($1, $2, 'admin', $2, $2)`, [
+          id,
+          actor.id,
+        ]);
       }
       return loadProject(db, actor.id, id);
     });

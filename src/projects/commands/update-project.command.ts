@@ -1,8 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ProjectAlreadyExists, QgisProjectFileNotAllowed, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import type { UpdateProjectBody } from '../dto/project-requests.dto.js';
 import type { ProjectResponse } from '../dto/project.dto.js';
 import { assertProjectName, isSharedDatasetsName } from '../project-rules.js';
@@ -78,10 +78,10 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
         if (target) await this.transfer.check(db, project, target, name);
         const columns = Object.keys(changes);
         try {
-          await db.query(
-            `UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-            [projectId, ...columns.map((column) => changes[column])],
-          );
+          await db.query(`UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [
+            projectId,
+            ...columns.map((column) => changes[column]),
+          ]);
         } catch (error) {
           if (isUniqueViolation(error, 'projects_owner_name_key')) throw new ProjectAlreadyExists(target?.username ?? project.owner_name, name);
           throw error;

@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ObjectNotFound } from '../../common/errors.js';
 import { preparedQuery } from '../../database/prepared.js';
 import { projectMaybeWithRoleSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';

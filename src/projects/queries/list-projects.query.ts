@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { preparedQuery } from '../../database/prepared.js';
 import { PROJECT_SORT_KEYS, projectPageSql, toProjectResponse, type ProjectResponse, type ProjectRow } from '../dto/project.dto.js';
@@ -69,7 +69,9 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   if (criteria.includePublic) {
     // Unfiltered, the remaining public projects are all of them less the public ones of the first two
     // sets, which are few: no need to count the public projects one by one.
-    counts.push(and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`);
+    counts.push(
+      and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`,
+    );
   }
   return {
     page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql(criteria), orderBy }), params },

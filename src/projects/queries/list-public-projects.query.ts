@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
 import { PROJECT_SORT_KEYS, projectPageSql, type ProjectResponse } from '../dto/project.dto.js';
 import { callerRoleSetsSql, pageRowRoleSql } from '../roles/project-roles.sql.js';
