@@ -18,26 +18,6 @@ export class ListPublicProjectsQuery extends Query<Page<ProjectResponse>> {
   }
 }
 
-/** The page is read in index order from the public projects alone; the roles are computed for its rows only. */
-export function listPublicProjectsStatements(userId: string, criteria: { search?: string; ordering?: string }, page: PageRequest): ListStatements {
-  const params: unknown[] = [userId];
-  const filters = new ProjectFilters(params).search(criteria.search);
-  const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
-  const countParams: unknown[] = [];
-  const countFilters = new ProjectFilters(countParams).search(criteria.search);
-  const orderBy = orderBySql(criteria.ordering);
-  const pageSql = `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`;
-  return {
-    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql({ includePublic: true }), orderBy }), params },
-    count: {
-      sql: countFilters.conditions.length
-        ? `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`
-        : `SELECT ${PUBLIC_PROJECTS_TOTAL}::int AS count`,
-      params: countParams,
-    },
-  };
-}
-
 @QueryHandler(ListPublicProjectsQuery)
 export class ListPublicProjectsHandler implements IQueryHandler<ListPublicProjectsQuery> {
   constructor(private readonly db: DataSource) {}
