@@ -45,11 +45,3 @@ export async function migrate(dataSource: DataSource, andThen?: () => Promise<vo
     await lock.release();
   }
 }
-
-/** Postgres unique-violation, as raised through TypeORM or pg. */
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.code ?? e?.driverError?.code;
-  const name = e?.constraint ?? e?.driverError?.constraint;
-  return code === '23505' && (constraint === undefined || name === constraint);
-}

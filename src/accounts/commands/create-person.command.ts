@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { hashPassword } from '../../auth/password.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import { assertAccountName, MIN_PASSWORD_LENGTH } from '../account-rules.js';
 import { AccountType } from '../account.entity.js';
 import type { Actor } from '../../auth/actor.js';

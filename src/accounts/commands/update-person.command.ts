@@ -6,7 +6,7 @@ import { OPERATOR, type Actor } from '../../auth/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { hashPassword } from '../../auth/password.js';
 import { PermissionDenied, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import { MIN_PASSWORD_LENGTH } from '../account-rules.js';
 import { PERSON_COLUMNS, STORAGE_USED_SQL, toPersonResponse, type PersonResponse, type PersonRow } from '../dto/person.dto.js';
 import { findAccount } from '../queries/get-user.query.js';

@@ -2,7 +2,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../auth/actor.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import type { ProjectAccess } from '../../projects/roles/roles.js';
 import { assertMayGrant, eligibleCollaborator } from '../collaborator-rules.js';
 import type { AddCollaboratorBody } from '../dto/collaborator-requests.dto.js';

@@ -2,7 +2,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountType } from '../../accounts/account.entity.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import { MEMBER_COLUMNS, MEMBER_FROM, toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
 import type { MembershipRole } from '../dto/organization-requests.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';

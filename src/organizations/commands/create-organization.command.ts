@@ -7,7 +7,7 @@ import { AccountType } from '../../accounts/account.entity.js';
 import type { Actor } from '../../auth/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import { loadOrganization, type OrganizationResponse } from '../dto/organization.dto.js';
 
 /** POST /organizations/ (spec §4.2): any person creates one and becomes its owner. */

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountType } from '../../accounts/account.entity.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import { ValidationFailed } from '../../common/errors.js';
 import { teamAccountName, type TeamResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AccountType } from '../../accounts/account.entity.js';
 import type { Actor } from '../../auth/actor.js';
 import { PermissionDenied, ProjectAlreadyExists, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { isUniqueViolation } from '../../database/sql.js';
 import type { CreateProjectBody } from '../dto/project-requests.dto.js';
 import type { ProjectResponse } from '../dto/project.dto.js';
 import { findProjectOwner, organizationStanding, type ProjectOwner } from '../owners.js';
