@@ -5,6 +5,7 @@ import { ProjectTransfer } from './commands/transfer-project-owner.js';
 import { UpdateProjectHandler } from './commands/update-project.command.js';
 import { UploadProjectThumbnailHandler } from './commands/upload-project-thumbnail.command.js';
 import { ProjectsController, ProjectThumbnailsController } from './projects.controller.js';
+import { ProjectsRepository } from './projects.repository.js';
 import { GetProjectThumbnailHandler } from './queries/get-project-thumbnail.query.js';
 import { GetProjectHandler } from './queries/get-project.query.js';
 import { ListProjectsHandler } from './queries/list-projects.query.js';
@@ -16,6 +17,8 @@ const queryHandlers = [ListProjectsHandler, ListPublicProjectsHandler, GetProjec
 
 @Module({
   controllers: [ProjectsController, ProjectThumbnailsController],
-  providers: [...commandHandlers, ...queryHandlers, ProjectTransfer, ProjectRoleGuard],
+  providers: [...commandHandlers, ...queryHandlers, ProjectTransfer, ProjectRoleGuard, ProjectsRepository],
+  // The role guard guards the collaborators' and files' routes too.
+  exports: [ProjectsRepository, ProjectRoleGuard],
 })
 export class ProjectsModule {}
