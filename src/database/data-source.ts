@@ -2,6 +2,8 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import { AuthToken } from '../auth/auth-token.entity.js';
 import { ProjectCollaborator } from '../collaborators/project-collaborator.entity.js';
+import { FileVersion } from '../files/file-version.entity.js';
+import { ProjectFile } from '../files/project-file.entity.js';
 import { Project } from '../projects/project.entity.js';
 import { PublicProjectCount } from '../projects/public-project-count.entity.js';
 import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
@@ -13,7 +15,7 @@ import { CoveringListIndexes1764748800000 } from './migrations/1764748800000-cov
 import { PublicProjectCounts1764835200000 } from './migrations/1764835200000-public-project-counts.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
-export const entities = [Account, AuthToken, Project, PublicProjectCount, ProjectCollaborator];
+export const entities = [Account, AuthToken, Project, PublicProjectCount, ProjectCollaborator, ProjectFile, FileVersion];
 export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000, CoveringListIndexes1764748800000, PublicProjectCounts1764835200000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

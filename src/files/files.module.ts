@@ -4,6 +4,7 @@ import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
 import { UploadProjectFileHandler } from './commands/upload-project-file.command.js';
 import { FilesController } from './files.controller.js';
+import { FilesRepository } from './files.repository.js';
 import { FileUploadInterceptor } from './file-upload.interceptor.js';
 import { GetProjectFileHandler } from './queries/get-project-file.query.js';
 import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
@@ -11,6 +12,6 @@ import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 @Module({
   imports: [ProjectsModule],
   controllers: [FilesController],
-  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard],
+  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard, FilesRepository],
 })
 export class FilesModule {}

@@ -8,9 +8,9 @@ import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileN
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
-import { projectFilesSql, toProjectFileResponse, type ProjectFileResponse } from '../dto/project-file.dto.js';
-import { lockProjectAndOwner, refreshProjectFiles } from '../file-accounting.js';
+import { toProjectFileResponse, type ProjectFileResponse, type ProjectFileRow } from '../dto/project-file.dto.js';
 import { isQgisProjectFile, isRestrictedFile } from '../file-rules.js';
+import { FilesRepository } from '../files.repository.js';
 import type { StreamedUpload } from '../upload-stream.js';
 
 /**
@@ -33,7 +33,8 @@ export class UploadProjectFileCommand extends Command<ProjectFileResponse> {
 @CommandHandler(UploadProjectFileCommand)
 export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFileCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly files: FilesRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,10 +42,11 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
 
   async execute({ actor, access, path, upload }: UploadProjectFileCommand): Promise<ProjectFileResponse> {
     let pruned: string[];
-    let file: Parameters<typeof toProjectFileResponse>[0];
+    let file: ProjectFileRow;
     try {
-      [pruned, file] = await this.db.transaction(async (db) => {
-        const project = await lockProjectAndOwner(db, access.projectId);
+      [pruned, file] = await this.dataSource.transaction(async (tx) => {
+        const files = this.files.withinTx(tx);
+        const project = await files.lockProjectAndOwner(access.projectId);
         const restricted = isRestrictedFile(path, project.the_qgis_file_name);
         if (restricted && project.has_restricted_projectfiles && !may(access.role, 'modifyRestrictedFiles')) {
           throw new PermissionDenied('Only admins and managers may change restricted files of this project');
@@ -54,37 +56,17 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
           if (project.the_qgis_file_name !== null && project.the_qgis_file_name !== path) throw new MultipleQgisProjectFiles(project.the_qgis_file_name);
         }
 
-        const [{ id: fileId }] = await db.query(
-          `INSERT INTO project_files (project_id, name) VALUES ($1, $2)
-           ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
-          [project.id, path],
-        );
-        await db.query(`INSERT INTO file_versions (file_id, storage_key, size, md5, sha256, uploaded_by_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          fileId,
-          upload.key,
-          upload.size,
-          upload.md5,
-          upload.sha256,
-          actor.id,
-        ]);
-        const [prunedRows] = await db.query(
-          `DELETE FROM file_versions WHERE id IN (
-             SELECT id FROM file_versions WHERE file_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2)
-           RETURNING storage_key`,
-          [fileId, this.config.storageKeepVersions],
-        );
-        await refreshProjectFiles(db, project.id, restricted);
+        const fileId = await files.upsertFile(project.id, path);
+        await files.insertVersion({ fileId, storageKey: upload.key, size: String(upload.size), md5: upload.md5, sha256: upload.sha256, uploadedById: actor.id });
+        const keys = await files.pruneVersions(fileId, this.config.storageKeepVersions);
+        await files.refreshAccounting(project.id, restricted);
 
-        const { usedBytes, quotaBytes } = await storageUsage(db, project.owner_id, this.config.defaultStorageQuotaBytes);
-        if (usedBytes > quotaBytes) {
-          const [owner] = await db.query(`SELECT username FROM accounts WHERE id = $1`, [project.owner_id]);
-          throw new OverQuota(owner.username, usedBytes, quotaBytes);
-        }
-        const keys = prunedRows.map((row: { storage_key: string }) => row.storage_key);
-        await this.cleaner.queue(db, keys);
+        const { usedBytes, quotaBytes } = await storageUsage(tx, project.owner_id, this.config.defaultStorageQuotaBytes);
+        if (usedBytes > quotaBytes) throw new OverQuota((await files.username(project.owner_id))!, usedBytes, quotaBytes);
+        await this.cleaner.queue(tx, keys);
         // Read before the commit: once it is committed, a concurrent project delete may take the file.
-        const [row] = await db.query(projectFilesSql('f.name = $2'), [project.id, path]);
-        return [keys, row];
+        const row = (await files.findWithVersions(project.id, path))!;
+        return [keys, row] as const;
       });
     } catch (error) {
       await this.storage.delete(upload.key).catch(() => undefined); // the sweeper gets it otherwise
