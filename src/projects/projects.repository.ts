@@ -127,9 +127,9 @@ export class ProjectsRepository extends SqlRepository {
     );
   }
 
-  /** The current thumbnail's key, with the row locked for update; undefined when the project is gone. */
-  lockThumbnail(projectId: string): Promise<{ thumbnail_key: string | null } | undefined> {
-    return selectOne(this.db, `SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+  /** The current thumbnail's key, with the row locked for update; null when the project is gone. */
+  lockThumbnail(projectId: string): Promise<Pick<Project, 'id' | 'thumbnailKey'> | null> {
+    return this.projects.findOne({ select: { id: true, thumbnailKey: true }, where: { id: projectId }, lock: { mode: 'pessimistic_write' } });
   }
 
   /**

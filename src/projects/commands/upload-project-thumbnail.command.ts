@@ -55,7 +55,7 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
         const old = await projects.lockThumbnail(projectId);
         if (!old) throw new ObjectNotFound('No such project'); // deleted since the guard saw it; the catch removes the bytes
         await projects.setThumbnail(projectId, { key, contentType: format.contentType, etag: createHash('md5').update(bytes).digest('hex') });
-        const keys = old.thumbnail_key ? [old.thumbnail_key] : [];
+        const keys = old.thumbnailKey ? [old.thumbnailKey] : [];
         await this.cleaner.queue(tx, keys);
         return keys;
       });
