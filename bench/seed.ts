@@ -14,6 +14,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
 import { dataSourceOptions, migrate } from '../src/database/data-source.js';
+import { entities } from '../src/entities.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     url = embedded.url;
     stop = embedded.stop;
   }
-  const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(url, entities)).initialize();
   await migrate(dataSource);
   await dataSource.destroy();
 

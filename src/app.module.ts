@@ -5,11 +5,14 @@ import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { entities } from './entities.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { UsersModule } from './organizations/users.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
+import { StatusRepository } from './status/status.repository.js';
 import { StorageModule } from './storage/storage.module.js';
 
 @Module({})
@@ -21,10 +24,11 @@ export class AppModule {
       global: true,
       imports: [
         CqrsModule.forRoot(),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)),
         StorageModule,
         AuthModule,
         AccountsModule,
+        UsersModule,
         ProjectsModule,
         OrganizationsModule,
         CollaboratorsModule,
@@ -32,7 +36,7 @@ export class AppModule {
         FilesModule,
       ],
       controllers: [StatusController],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      providers: [{ provide: APP_CONFIG, useValue: config }, StatusRepository],
       exports: [APP_CONFIG],
     };
   }

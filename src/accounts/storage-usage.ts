@@ -1,15 +1,13 @@
-import type { EntityManager } from 'typeorm';
+import type { Db } from '../database/sql.js';
+import { AccountsRepository } from './accounts.repository.js';
+
+export { STORAGE_USED_SQL } from './accounts.sql.js';
 
 /**
- * An account's stored bytes (spec §8): the sum of file_storage_bytes over the projects it owns, as a
- * SQL expression on `a` (accounts). The person and organization objects and every quota check use it.
+ * An account's stored bytes and quota (spec §8), for callers inside a transaction. Prefer
+ * `accounts.withinTx(tx).storageUsage(...)` with an injected AccountsRepository; this stays until the
+ * last callers (files, projects) have moved to it.
  */
-export const STORAGE_USED_SQL = `(SELECT coalesce(sum(sp.file_storage_bytes), 0) FROM projects sp WHERE sp.owner_id = a.id)`;
-
-export async function storageUsage(db: EntityManager, accountId: string, defaultQuotaBytes: number): Promise<{ usedBytes: number; quotaBytes: number }> {
-  const [row] = await db.query(
-    `SELECT coalesce(a.storage_quota_bytes, $2)::bigint AS quota, ${STORAGE_USED_SQL}::bigint AS used FROM accounts a WHERE a.id = $1`,
-    [accountId, defaultQuotaBytes],
-  );
-  return { usedBytes: Number(row.used), quotaBytes: Number(row.quota) };
+export function storageUsage(db: Db, accountId: string, defaultQuotaBytes: number): Promise<{ usedBytes: number; quotaBytes: number }> {
+  return new AccountsRepository(db).storageUsage(accountId, defaultQuotaBytes);
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CurrentProjectAccess, ProjectPermission } from '../projects/roles/project-role.guard.js';

@@ -1,11 +1,4 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
-import { AuthToken } from '../auth/auth-token.entity.js';
-import { ProjectCollaborator } from '../collaborators/project-collaborator.entity.js';
-import { FileVersion } from '../files/file-version.entity.js';
-import { ProjectFile } from '../files/project-file.entity.js';
-import { Project } from '../projects/project.entity.js';
-import { PublicProjectCount } from '../projects/public-project-count.entity.js';
 import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
 import { ProjectsAndRoles1764403200000 } from './migrations/1764403200000-projects-and-roles.js';
 import { ProjectFiles1764489600000 } from './migrations/1764489600000-project-files.js';
@@ -15,10 +8,10 @@ import { CoveringListIndexes1764748800000 } from './migrations/1764748800000-cov
 import { PublicProjectCounts1764835200000 } from './migrations/1764835200000-public-project-counts.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
-export const entities = [Account, AuthToken, Project, PublicProjectCount, ProjectCollaborator, ProjectFile, FileVersion];
 export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000, CoveringListIndexes1764748800000, PublicProjectCounts1764835200000];
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */
+export function dataSourceOptions(url: string, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {
   return {
     type: 'postgres',
     url,

@@ -15,7 +15,7 @@ import { DataSource, EntityManager, type QueryRunner } from 'typeorm';
  *
  *     await this.dataSource.transaction(async (tx) => {
  *       const account = await this.accounts.withinTx(tx).lockById(id);
- *       await this.tokens.withinTx(tx).expireAll(id);
+ *       await this.auth.withinTx(tx).expireTokens(id);
  *     });
  *
  * Repository methods never take a `db` parameter; they run on `this.db`.
@@ -82,4 +82,9 @@ async function run(db: Db, text: string, params?: readonly unknown[]) {
   } finally {
     if (!bound) await runner.release();
   }
+}
+
+/** `text` for a LIKE pattern, with its wildcards and the escape character taken literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, Headers, HttpCode, Post, Query, Req, Res, UseI
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { UploadRoute } from '../common/body.interceptor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';

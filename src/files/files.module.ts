@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
@@ -10,7 +11,7 @@ import { GetProjectFileHandler } from './queries/get-project-file.query.js';
 import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 
 @Module({
-  imports: [ProjectsModule],
+  imports: [AccountsModule, ProjectsModule],
   controllers: [FilesController],
   providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard, FilesRepository],
 })

@@ -2,7 +2,7 @@ import { All, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, 
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { UploadRoute } from '../common/body.interceptor.js';
 import { MethodNotAllowed } from '../common/errors.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
+import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { CreateProjectHandler } from './commands/create-project.command.js';
 import { DeleteProjectHandler } from './commands/delete-project.command.js';
 import { ProjectTransfer } from './commands/transfer-project-owner.js';
@@ -16,6 +18,7 @@ const commandHandlers = [CreateProjectHandler, UpdateProjectHandler, DeleteProje
 const queryHandlers = [ListProjectsHandler, ListPublicProjectsHandler, GetProjectHandler, GetProjectThumbnailHandler];
 
 @Module({
+  imports: [AccountsModule, OrganizationsModule],
   controllers: [ProjectsController, ProjectThumbnailsController],
   providers: [...commandHandlers, ...queryHandlers, ProjectTransfer, ProjectRoleGuard, ProjectsRepository],
   // The role guard guards the collaborators' and files' routes too.

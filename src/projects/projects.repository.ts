@@ -140,11 +140,6 @@ export class ProjectsRepository extends SqlRepository {
     return (await selectOne(this.db, `SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE`, [ownerId])) !== undefined;
   }
 
-  /** Locks the account a project moves to, before the project (accounts before projects, everywhere). */
-  async lockTransferTarget(ownerId: string): Promise<void> {
-    await selectRows(this.db, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [ownerId]);
-  }
-
   /** The storage keys of everything stored for the project: every version of every file, and the thumbnail. */
   async storedKeys(projectId: string): Promise<string[]> {
     const rows = await selectRows<{ storage_key: string }>(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
-import { PROJECT_ROLES, type ProjectRole } from '../../projects/roles/roles.js';
+import { PROJECT_ROLES, type ProjectRole } from '../../common/roles.js';
 import { EmptyAsNull, ToBoolean, ToInteger, ValidateWhenPresent } from '../../common/validation.js';
 
 export class CreatePersonBody {

@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ValidationFailed } from '../../common/errors.js';
 import type { ProjectAccess } from '../../projects/roles/roles.js';
 import { assertMayChange, assertMayGrant, lockCollaborator } from '../collaborator-rules.js';

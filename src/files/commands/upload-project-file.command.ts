@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { storageUsage } from '../../accounts/storage-usage.js';
-import type { Actor } from '../../auth/actor.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import type { Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileNotAllowed } from '../../common/errors.js';
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';
@@ -35,6 +35,7 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
   constructor(
     private readonly dataSource: DataSource,
     private readonly files: FilesRepository,
+    private readonly accounts: AccountsRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -61,7 +62,7 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
         const keys = await files.pruneVersions(fileId, this.config.storageKeepVersions);
         await files.refreshAccounting(project.id, restricted);
 
-        const { usedBytes, quotaBytes } = await storageUsage(tx, project.owner_id, this.config.defaultStorageQuotaBytes);
+        const { usedBytes, quotaBytes } = await this.accounts.withinTx(tx).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
         if (usedBytes > quotaBytes) throw new OverQuota((await files.username(project.owner_id))!, usedBytes, quotaBytes);
         await this.cleaner.queue(tx, keys);
         // Read before the commit: once it is committed, a concurrent project delete may take the file.

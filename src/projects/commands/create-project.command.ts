@@ -1,12 +1,14 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
 import { AccountType } from '../../accounts/account.entity.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { PermissionDenied, ProjectAlreadyExists, ValidationFailed } from '../../common/errors.js';
 import { onUniqueViolation } from '../../database/sql.js';
+import { OrganizationsRepository } from '../../organizations/organizations.repository.js';
 import type { CreateProjectBody } from '../dto/project-requests.dto.js';
 import type { ProjectResponse } from '../dto/project.dto.js';
-import { findProjectOwner, organizationStanding, type ProjectOwner } from '../owners.js';
+import { findProjectOwner, type ProjectOwner } from '../owners.js';
 import { assertProjectName, isSharedDatasetsName } from '../project-rules.js';
 import { ProjectsRepository } from '../projects.repository.js';
 import { loadProject } from '../queries/get-project.query.js';
@@ -26,6 +28,8 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   constructor(
     private readonly dataSource: DataSource,
     private readonly projects: ProjectsRepository,
+    private readonly accounts: AccountsRepository,
+    private readonly organizations: OrganizationsRepository,
   ) {}
 
   async execute({ actor, body }: CreateProjectCommand): Promise<ProjectResponse> {
@@ -38,9 +42,11 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
 
     return this.dataSource.transaction(async (tx) => {
       const projects = this.projects.withinTx(tx);
-      const owner: ProjectOwner = body.owner ? await findProjectOwner(tx, body.owner) : { id: actor.id, username: actor.username, type: AccountType.Person, organizationOwnerId: null };
+      const owner: ProjectOwner = body.owner
+        ? await findProjectOwner(this.accounts.withinTx(tx), body.owner)
+        : { id: actor.id, username: actor.username, type: AccountType.Person, organizationOwnerId: null };
       // Persons create in their own account; in an organization its owner, admins and creators may.
-      const standing = owner.type === AccountType.Organization ? await organizationStanding(tx, owner, actor.id) : null;
+      const standing = owner.type === AccountType.Organization ? await this.organizations.withinTx(tx).standing(owner.id, actor.id) : null;
       const allowed = owner.type === AccountType.Person ? owner.id === actor.id : standing === 'owner' || standing === 'admin' || standing === 'creator';
       if (!allowed) throw new PermissionDenied(`You may not create projects for ${owner.username}`);
       // Key-share locked until the commit, so the owner cannot be deleted under the insert (which would

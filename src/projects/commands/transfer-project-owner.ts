@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { storageUsage } from '../../accounts/storage-usage.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { OverQuota, ProjectAlreadyExists } from '../../common/errors.js';
 import type { ProjectOwner } from '../owners.js';
@@ -18,12 +18,13 @@ export class ProjectTransfer {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly projects: ProjectsRepository,
+    private readonly accounts: AccountsRepository,
   ) {}
 
   /** Before the move: no project of that name at the target (400), and the target's quota fits (402). */
   async check(tx: EntityManager, project: { id: string; file_storage_bytes: string | number }, target: ProjectOwner, name: string): Promise<void> {
     if (await this.projects.withinTx(tx).hasOtherNamed(target.id, name, project.id)) throw new ProjectAlreadyExists(target.username, name);
-    const { usedBytes, quotaBytes } = await storageUsage(tx, target.id, this.config.defaultStorageQuotaBytes);
+    const { usedBytes, quotaBytes } = await this.accounts.withinTx(tx).storageUsage(target.id, this.config.defaultStorageQuotaBytes);
     const needed = usedBytes + Number(project.file_storage_bytes);
     if (needed > quotaBytes) throw new OverQuota(target.username, needed, quotaBytes);
   }

@@ -1,6 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import type { Actor } from '../../common/actor.js';
 import { ProjectAlreadyExists, QgisProjectFileNotAllowed, ValidationFailed } from '../../common/errors.js';
 import { onUniqueViolation } from '../../database/sql.js';
 import type { UpdateProjectBody } from '../dto/project-requests.dto.js';
@@ -34,6 +35,7 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
   constructor(
     private readonly dataSource: DataSource,
     private readonly projects: ProjectsRepository,
+    private readonly accounts: AccountsRepository,
     private readonly transfer: ProjectTransfer,
   ) {}
 
@@ -43,7 +45,7 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
       const projects = this.projects.withinTx(tx);
       // Find the new owner first: accounts are locked before projects, everywhere.
       const target = await this.transferTarget(tx, projectId, body.owner);
-      if (target) await projects.lockTransferTarget(target.id);
+      if (target) await this.accounts.withinTx(tx).lock(target.id);
       const project = (await projects.lockForUpdate(projectId))!;
 
       const changes: Record<string, unknown> = {};
@@ -84,9 +86,9 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
   }
 
   /** The new owner when `owner` names a different account than the current one; null otherwise. */
-  private async transferTarget(db: EntityManager, projectId: string, owner: string | undefined): Promise<ProjectOwner | null> {
+  private async transferTarget(tx: EntityManager, projectId: string, owner: string | undefined): Promise<ProjectOwner | null> {
     if (owner === undefined) return null;
-    const target = await findProjectOwner(db, owner);
-    return target.id === (await this.projects.withinTx(db).findOwnerId(projectId)) ? null : target;
+    const target = await findProjectOwner(this.accounts.withinTx(tx), owner);
+    return target.id === (await this.projects.withinTx(tx).findOwnerId(projectId)) ? null : target;
   }
 }

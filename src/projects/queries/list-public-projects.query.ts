@@ -1,5 +1,5 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { Page, type PageRequest } from '../../common/pagination.js';
 import { toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
 import { ProjectsRepository } from '../projects.repository.js';

@@ -1,13 +1,13 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
-import { UpdateOrganizationCommand } from '../../organizations/commands/update-organization.command.js';
-import type { OrganizationResponse } from '../../organizations/dto/organization.dto.js';
-import { AccountType } from '../account.entity.js';
-import type { UpdateUserBody } from '../dto/user-requests.dto.js';
-import type { PersonResponse } from '../dto/person.dto.js';
-import { findAccount } from '../queries/get-user.query.js';
-import { UpdatePersonCommand } from './update-person.command.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import { UpdatePersonCommand } from '../../accounts/commands/update-person.command.js';
+import type { PersonResponse } from '../../accounts/dto/person.dto.js';
+import type { UpdateUserBody } from '../../accounts/dto/user-requests.dto.js';
+import type { Actor } from '../../common/actor.js';
+import { AccountType } from '../../common/account-type.js';
+import { ObjectNotFound } from '../../common/errors.js';
+import type { OrganizationResponse } from '../dto/organization.dto.js';
+import { UpdateOrganizationCommand } from './update-organization.command.js';
 
 /** PATCH|PUT /users/{username}/: one URL for persons and organizations, each with its own rules. */
 export class UpdateUserCommand extends Command<PersonResponse | OrganizationResponse> {
@@ -23,12 +23,13 @@ export class UpdateUserCommand extends Command<PersonResponse | OrganizationResp
 @CommandHandler(UpdateUserCommand)
 export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
     private readonly commands: CommandBus,
   ) {}
 
   async execute({ actor, username, body }: UpdateUserCommand): Promise<PersonResponse | OrganizationResponse> {
-    const account = await findAccount(this.db, username);
+    const account = await this.accounts.findUser(username);
+    if (!account) throw new ObjectNotFound(`No user named "${username}"`);
     if (account.type === AccountType.Organization) {
       const { email, default_project_role_for_members, organization_owner, storage_quota_bytes } = body;
       return this.commands.execute(new UpdateOrganizationCommand(actor, username, { email, default_project_role_for_members, organization_owner, storage_quota_bytes }));
