@@ -7,13 +7,17 @@ import type { ProjectFileRow } from './dto/project-file.dto.js';
 import { FileVersion } from './file-version.entity.js';
 import { ProjectFile } from './project-file.entity.js';
 
-/** Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. */
+/**
+ * Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. `md5sum` is
+ * the S3-style ETag (s3-etag.ts); a large version stored before it existed shows its plain md5 until
+ * FileEtagBackfill reaches it.
+ */
 function projectFilesSql(where: string, rest = ''): string {
   return `
     SELECT f.name, v.versions
       FROM project_files f
       CROSS JOIN LATERAL (
-        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', v.md5, 'sha256', v.sha256, 'last_modified', v.created_at)
+        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', coalesce(v.etag, v.md5), 'sha256', v.sha256, 'last_modified', v.created_at)
                         ORDER BY v.created_at DESC, v.id DESC) AS versions
           FROM file_versions v WHERE v.file_id = f.id
       ) v
@@ -59,10 +63,10 @@ export class FilesRepository extends SqlRepository {
   }
 
   /** The newest version of the file at `path`, or the version `versionId` of it. */
-  findVersion(projectId: string, path: string, versionId: string | null): Promise<{ storage_key: string; size: string; md5: string } | undefined> {
+  findVersion(projectId: string, path: string, versionId: string | null): Promise<{ storage_key: string; size: string; etag: string } | undefined> {
     return selectOne(
       this.db,
-      `SELECT v.storage_key, v.size, v.md5 FROM project_files f JOIN file_versions v ON v.file_id = f.id
+      `SELECT v.storage_key, v.size, coalesce(v.etag, v.md5) AS etag FROM project_files f JOIN file_versions v ON v.file_id = f.id
         WHERE f.project_id = $1 AND f.name = $2 AND ($3::uuid IS NULL OR v.id = $3::uuid)
         ORDER BY v.created_at DESC, v.id DESC LIMIT 1`,
       [projectId, path, versionId],
@@ -113,7 +117,7 @@ export class FilesRepository extends SqlRepository {
     return rows[0].id;
   }
 
-  async insertVersion(version: Pick<FileVersion, 'fileId' | 'storageKey' | 'size' | 'md5' | 'sha256' | 'uploadedById'>): Promise<void> {
+  async insertVersion(version: Pick<FileVersion, 'fileId' | 'storageKey' | 'size' | 'md5' | 'sha256' | 'etag' | 'qgisVersion' | 'uploadedById'>): Promise<void> {
     await this.versions.insert(version);
   }
 
@@ -144,17 +148,38 @@ export class FilesRepository extends SqlRepository {
     return versions.map((version) => version.storageKey);
   }
 
+  // --- the S3-style ETag of versions stored before it existed (FileEtagBackfill) ------------------
+
+  /** Versions up to `maxBytes` without an ETag get their md5, which is their ETag (one part). */
+  async setEtagToMd5UpTo(maxBytes: number): Promise<void> {
+    await execute(this.db, `UPDATE file_versions SET etag = md5 WHERE etag IS NULL AND size <= $1`, [maxBytes]);
+  }
+
+  /** Up to `limit` versions over `minBytes` without an ETag, in id order after `afterId`. */
+  versionsWithoutEtag(afterId: string, minBytes: number, limit: number): Promise<{ id: string; storage_key: string }[]> {
+    return selectRows(this.db, `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND size > $2 AND id > $1 ORDER BY id LIMIT $3`, [afterId, minBytes, limit]);
+  }
+
+  /** Stores a version's computed ETag, unless another instance got there first. */
+  async setEtag(versionId: string, etag: string): Promise<void> {
+    await execute(this.db, `UPDATE file_versions SET etag = $2 WHERE id = $1 AND etag IS NULL`, [versionId, etag]);
+  }
+
   /**
    * After an upload or delete, in the same transaction as the file rows (spec §8): the project's
-   * file_storage_bytes (every stored version), the_qgis_file_name, data_last_updated_at and, for
-   * restricted files, restricted_data_last_updated_at. One statement, recomputed from the rows.
+   * file_storage_bytes (every stored version), the_qgis_file_name and its newest version's qgis_version,
+   * data_last_updated_at and, for restricted files, restricted_data_last_updated_at. One statement,
+   * recomputed from the rows.
    */
   async refreshAccounting(projectId: string, restricted: boolean): Promise<void> {
     await execute(
       this.db,
       `UPDATE projects p SET
        file_storage_bytes = (SELECT coalesce(sum(v.size), 0) FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = p.id),
-       the_qgis_file_name = (SELECT f.name FROM project_files f WHERE f.project_id = p.id AND f.name ~* '\\.(qgs|qgz)$' ORDER BY f.created_at LIMIT 1),
+       (the_qgis_file_name, qgis_version) = (
+         SELECT f.name, v.qgis_version FROM project_files f JOIN file_versions v ON v.file_id = f.id
+          WHERE f.project_id = p.id AND f.name ~* '\\.(qgs|qgz)$'
+          ORDER BY f.created_at, v.created_at DESC, v.id DESC LIMIT 1),
        data_last_updated_at = now(),
        restricted_data_last_updated_at = CASE WHEN $2 THEN now() ELSE p.restricted_data_last_updated_at END
      WHERE p.id = $1`,

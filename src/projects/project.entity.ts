@@ -80,6 +80,10 @@ export class Project {
   @Column({ name: 'the_qgis_file_name', type: 'text', nullable: true })
   theQgisFileName: string | null;
 
+  /** X.Y.Z of the newest version of the QGIS file, kept by the file accounting. */
+  @Column({ name: 'qgis_version', type: 'text', nullable: true })
+  qgisVersion: string | null;
+
   @Column({ name: 'thumbnail_key', type: 'text', nullable: true })
   thumbnailKey: string | null;
 

@@ -11,13 +11,15 @@ import { StorageCleaner } from '../../storage/storage-cleaner.js';
 import { toProjectFileResponse, type ProjectFileResponse, type ProjectFileRow } from '../dto/project-file.dto.js';
 import { isQgisProjectFile, isRestrictedFile } from '../file-rules.js';
 import { FilesRepository } from '../files.repository.js';
+import { readQgisVersion } from '../qgis-project-file.js';
 import type { StreamedUpload } from '../upload-stream.js';
 
 /**
  * POST /files/{projectId}/{path}/ (spec §8), after the bytes were streamed to storage: records the
  * new version in one transaction with the project's accounting, prunes versions beyond
- * STORAGE_KEEP_VERSIONS, and checks the owner's quota with those counted as gone. Any refusal removes
- * the streamed bytes, so a failed upload keeps nothing.
+ * STORAGE_KEEP_VERSIONS, and checks the owner's quota with those counted as gone. A QGIS file must be
+ * one (its version is kept with it). Any refusal removes the streamed bytes, so a failed upload keeps
+ * nothing.
  */
 export class UploadProjectFileCommand extends Command<ProjectFileResponse> {
   constructor(
@@ -56,9 +58,21 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
           if (project.project_type === 'shared_datasets') throw new QgisProjectFileNotAllowed();
           if (project.the_qgis_file_name !== null && project.the_qgis_file_name !== path) throw new MultipleQgisProjectFiles(project.the_qgis_file_name);
         }
+        // After the checks above, so a caller who may not put a QGIS file here learns that first. A .qgs
+        // costs two small reads; a .qgz's .qgs is streamed through once.
+        const qgisVersion = isQgisProjectFile(path) ? await readQgisVersion(this.storage, upload, path) : null;
 
         const fileId = await files.upsertFile(project.id, path);
-        await files.insertVersion({ fileId, storageKey: upload.key, size: String(upload.size), md5: upload.md5, sha256: upload.sha256, uploadedById: actor.id });
+        await files.insertVersion({
+          fileId,
+          storageKey: upload.key,
+          size: String(upload.size),
+          md5: upload.md5,
+          sha256: upload.sha256,
+          etag: upload.etag,
+          qgisVersion,
+          uploadedById: actor.id,
+        });
         const keys = await files.pruneVersions(fileId, this.config.storageKeepVersions);
         await files.refreshAccounting(project.id, restricted);
 

@@ -1,10 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { isAttachment } from '../file-rules.js';
 
+const MD5SUM =
+  'The S3-style ETag, as clients compute it locally: the md5 hex of the content up to 8 MiB; above that, the md5 hex of the concatenated binary md5s of each 8 MiB part, "-" and the number of parts';
+
 export class FileVersionResponse {
   @ApiProperty({ format: 'uuid' }) version_id: string;
   @ApiProperty({ type: 'integer' }) size: number;
-  @ApiProperty() md5sum: string;
+  @ApiProperty({ description: MD5SUM }) md5sum: string;
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) last_modified: string;
 }
@@ -13,7 +16,7 @@ export class FileVersionResponse {
 export class ProjectFileResponse {
   @ApiProperty({ example: 'DCIM/photo-1.jpg' }) name: string;
   @ApiProperty({ type: 'integer' }) size: number;
-  @ApiProperty() md5sum: string;
+  @ApiProperty({ description: MD5SUM }) md5sum: string;
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) last_modified: string;
   @ApiProperty({ description: 'True under DCIM/, the QField attachment folder' }) is_attachment: boolean;

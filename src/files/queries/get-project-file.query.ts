@@ -31,7 +31,7 @@ export class GetProjectFileHandler implements IQueryHandler<GetProjectFileQuery>
     return {
       name: path,
       size: Number(version.size),
-      etag: `"${version.md5}"`,
+      etag: `"${version.etag}"`,
       open: (range) => this.storage.get(version.storage_key, range),
     };
   }

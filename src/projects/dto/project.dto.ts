@@ -31,6 +31,7 @@ export class ProjectResponse {
   @ApiProperty() overwrite_conflicts: boolean;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the sizes of every stored version of every project file' }) file_storage_bytes: number;
   @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '3.22.16', description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file' }) qgis_version: string | null;
 }
 
 export interface ProjectRow {
@@ -54,6 +55,7 @@ export interface ProjectRow {
   overwrite_conflicts: boolean;
   file_storage_bytes: string | number;
   the_qgis_file_name: string | null;
+  qgis_version: string | null;
 }
 
 const iso = (date: Date | null) => (date === null ? null : new Date(date).toISOString());
@@ -88,5 +90,6 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     overwrite_conflicts: row.overwrite_conflicts,
     file_storage_bytes: Number(row.file_storage_bytes),
     the_qgis_file_name: row.the_qgis_file_name,
+    qgis_version: row.qgis_version,
   };
 }
