@@ -145,7 +145,12 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
   const largeGone = randomBytes(9 * MiB);
 
   beforeAll(async () => {
-    for (const [name, bytes] of [['old-small.bin', small], ['old-large.bin', large], ['old-gone.bin', largeGone]] as const) expectStatus(await upload(name, bytes), 201);
+    for (const [name, bytes] of [
+      ['old-small.bin', small],
+      ['old-large.bin', large],
+      ['old-gone.bin', largeGone],
+    ] as const)
+      expectStatus(await upload(name, bytes), 201);
     // Back to the schema before the migration (it and the one after it undone), then migrate again.
     const db = new DataSource(dataSourceOptions(t.config.databaseUrl!, []));
     await db.initialize();
@@ -155,7 +160,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
         await db.undoLastMigration({ transaction: 'each' });
         if (name === 'FileEtags1765000000000') break;
       }
-      const [{ has_etag }] = await db.query(`SELECT count(*)::int AS has_etag FROM information_schema.columns WHERE table_name = 'file_versions' AND column_name = 'etag'`);
+      const [{ has_etag }] = await db.query(
+        `SELECT count(*)::int AS has_etag FROM information_schema.columns WHERE table_name = 'file_versions' AND column_name = 'etag'`,
+      );
       expect(has_etag).toBe(0);
       await db.runMigrations({ transaction: 'each' });
     } finally {
@@ -189,7 +196,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
       const until = Date.now() + 30_000;
       let etag: string | null = null;
       while (etag === null && Date.now() < until) {
-        [{ etag }] = await t.sql<{ etag: string | null }>(`SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-large.bin'`);
+        [{ etag }] = await t.sql<{ etag: string | null }>(
+          `SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-large.bin'`,
+        );
         if (etag === null) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(etag).toBe(expectedEtag(large));
@@ -200,7 +209,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
     const res = await download('old-large.bin', { 'If-None-Match': expectedEtag(large) });
     expect([res.status, res.headers.etag]).toEqual([304, `"${expectedEtag(large)}"`]);
     expect((await listed('old-gone.bin')).md5sum).toBe(md5(largeGone));
-    const [{ etag: smallEtag }] = await t.sql<{ etag: string }>(`SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-small.bin'`);
+    const [{ etag: smallEtag }] = await t.sql<{ etag: string }>(
+      `SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-small.bin'`,
+    );
     expect(smallEtag).toBe(md5(small));
   });
 });

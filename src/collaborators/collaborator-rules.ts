@@ -10,7 +10,8 @@ const rank = (role: ProjectRole) => PROJECT_ROLES.indexOf(role);
  * (only admins and managers get this far, so that is exactly the manager rule).
  */
 export function assertMayGrant(callerRole: ProjectRole | null, role: ProjectRole): void {
-  if (callerRole === null || rank(role) < rank(callerRole)) throw new PermissionDenied(`A ${callerRole ?? 'caller without a role'} cannot grant the role ${role}`);
+  if (callerRole === null || rank(role) < rank(callerRole))
+    throw new PermissionDenied(`A ${callerRole ?? 'caller without a role'} cannot grant the role ${role}`);
 }
 
 /** Spec §6.3: a manager cannot change or remove an admin collaborator (nobody touches a role above their own). */
@@ -32,7 +33,11 @@ export function assertMayChange(callerRole: ProjectRole | null, currentRole: Pro
  * (share), so a member cannot be removed before the new collaborator row exists for the removal to
  * take along.
  */
-export async function eligibleCollaborator(collaborators: CollaboratorsRepository, projectId: string, username: string): Promise<{ id: string; username: string }> {
+export async function eligibleCollaborator(
+  collaborators: CollaboratorsRepository,
+  projectId: string,
+  username: string,
+): Promise<{ id: string; username: string }> {
   // Accounts before projects, as everywhere (a transfer locks its target account, then the project).
   const account = await collaborators.lockCandidate(username);
   const owner = await collaborators.lockProjectOwner(projectId);
@@ -47,13 +52,18 @@ export async function eligibleCollaborator(collaborators: CollaboratorsRepositor
   } else if (account.type === AccountType.Team) {
     if (account.team_organization_id !== owner.id) throw refuse(`${account.username} is not a team of the organization ${owner.username}`);
   } else if (account.id !== owner.organization_owner_id) {
-    if (!(await collaborators.lockMembership(owner.id, account.id))) throw refuse(`${account.username} is neither the owner nor a member of the organization ${owner.username}`);
+    if (!(await collaborators.lockMembership(owner.id, account.id)))
+      throw refuse(`${account.username} is neither the owner nor a member of the organization ${owner.username}`);
   }
   return { id: account.id, username: account.username };
 }
 
 /** The collaborator row of `username` on the project, locked for a change; 404 when that account is not a collaborator. */
-export async function lockCollaborator(collaborators: CollaboratorsRepository, projectId: string, username: string): Promise<{ id: string; username: string; role: ProjectRole }> {
+export async function lockCollaborator(
+  collaborators: CollaboratorsRepository,
+  projectId: string,
+  username: string,
+): Promise<{ id: string; username: string; role: ProjectRole }> {
   const row = await collaborators.lockByName(projectId, username);
   if (!row) throw notACollaborator(username);
   return row;

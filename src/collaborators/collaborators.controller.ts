@@ -76,7 +76,12 @@ export class CollaboratorsController {
   })
   @ApiOk(CollaboratorResponse)
   @ApiErrors(403, 404)
-  update(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
+  update(
+    @CurrentProjectAccess() access: ProjectAccess,
+    @Param('username') username: string,
+    @Body() body: UpdateCollaboratorBody,
+    @CurrentActor() actor: Actor,
+  ) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, false));
   }
 
@@ -87,7 +92,12 @@ export class CollaboratorsController {
   @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(UpdateCollaboratorBody) }], required: ['role'] } })
   @ApiOk(CollaboratorResponse)
   @ApiErrors(403, 404)
-  replace(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
+  replace(
+    @CurrentProjectAccess() access: ProjectAccess,
+    @Param('username') username: string,
+    @Body() body: UpdateCollaboratorBody,
+    @CurrentActor() actor: Actor,
+  ) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, true));
   }
 
@@ -95,7 +105,11 @@ export class CollaboratorsController {
   @ProjectPermission('manageCollaborators')
   @Username()
   @HttpCode(204)
-  @ApiOperation({ operationId: 'removeCollaborator', summary: 'Remove a collaborator (a manager cannot remove an admin)', description: 'Admins and managers; a manager cannot remove an admin collaborator (403).' })
+  @ApiOperation({
+    operationId: 'removeCollaborator',
+    summary: 'Remove a collaborator (a manager cannot remove an admin)',
+    description: 'Admins and managers; a manager cannot remove an admin collaborator (403).',
+  })
   @ApiNoContent('Removed')
   @ApiErrors(400, 403, 404)
   async remove(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string) {

@@ -58,8 +58,14 @@ export class CollaboratorsRepository extends SqlRepository {
   /** A page of the project's collaborators by name, and their number: one statement each. */
   async listPage(projectId: string, page: PageRequest): Promise<{ rows: CollaboratorRow[]; total: number }> {
     const params: unknown[] = [projectId];
-    const rows = await selectRows<CollaboratorRow>(this.db, collaboratorsSql(`WHERE c.project_id = $1 ${COLLABORATORS_ORDER} ${limitOffsetSql(page, params)}`), params);
-    const [{ count }] = await selectRows<{ count: number }>(this.db, `SELECT count(*)::int AS count FROM project_collaborators WHERE project_id = $1`, [projectId]);
+    const rows = await selectRows<CollaboratorRow>(
+      this.db,
+      collaboratorsSql(`WHERE c.project_id = $1 ${COLLABORATORS_ORDER} ${limitOffsetSql(page, params)}`),
+      params,
+    );
+    const [{ count }] = await selectRows<{ count: number }>(this.db, `SELECT count(*)::int AS count FROM project_collaborators WHERE project_id = $1`, [
+      projectId,
+    ]);
     return { rows, total: count };
   }
 
@@ -104,7 +110,10 @@ export class CollaboratorsRepository extends SqlRepository {
 
   /** Whether the account is a member of the organization, the membership row share-locked until the commit. */
   async lockMembership(organizationId: string, accountId: string): Promise<boolean> {
-    const member = await selectOne(this.db, `SELECT 1 FROM organization_members WHERE organization_id = $1 AND member_id = $2 FOR SHARE`, [organizationId, accountId]);
+    const member = await selectOne(this.db, `SELECT 1 FROM organization_members WHERE organization_id = $1 AND member_id = $2 FOR SHARE`, [
+      organizationId,
+      accountId,
+    ]);
     return member !== undefined;
   }
 }

@@ -14,6 +14,15 @@ import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 @Module({
   imports: [AccountsModule, ProjectsModule],
   controllers: [FilesController],
-  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard, FilesRepository, FileEtagBackfill],
+  providers: [
+    UploadProjectFileHandler,
+    DeleteProjectFileHandler,
+    ListProjectFilesHandler,
+    GetProjectFileHandler,
+    FileUploadInterceptor,
+    ProjectRoleGuard,
+    FilesRepository,
+    FileEtagBackfill,
+  ],
 })
 export class FilesModule {}

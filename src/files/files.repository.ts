@@ -117,7 +117,9 @@ export class FilesRepository extends SqlRepository {
     return rows[0].id;
   }
 
-  async insertVersion(version: Pick<FileVersion, 'fileId' | 'storageKey' | 'size' | 'md5' | 'sha256' | 'etag' | 'qgisVersion' | 'uploadedById'>): Promise<void> {
+  async insertVersion(
+    version: Pick<FileVersion, 'fileId' | 'storageKey' | 'size' | 'md5' | 'sha256' | 'etag' | 'qgisVersion' | 'uploadedById'>,
+  ): Promise<void> {
     await this.versions.insert(version);
   }
 
@@ -135,7 +137,10 @@ export class FilesRepository extends SqlRepository {
 
   /** Removes one version of the file, and the file when that was its last; the version's storage key, undefined when it is not one of the file's. */
   async deleteVersion(fileId: string, versionId: string): Promise<string | undefined> {
-    const { rows } = await execute<{ storage_key: string }>(this.db, `DELETE FROM file_versions WHERE id = $1 AND file_id = $2 RETURNING storage_key`, [versionId, fileId]);
+    const { rows } = await execute<{ storage_key: string }>(this.db, `DELETE FROM file_versions WHERE id = $1 AND file_id = $2 RETURNING storage_key`, [
+      versionId,
+      fileId,
+    ]);
     if (rows.length === 0) return undefined;
     await execute(this.db, `DELETE FROM project_files f WHERE f.id = $1 AND NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.file_id = f.id)`, [fileId]);
     return rows[0].storage_key;
@@ -157,7 +162,11 @@ export class FilesRepository extends SqlRepository {
 
   /** Up to `limit` versions over `minBytes` without an ETag, in id order after `afterId`. */
   versionsWithoutEtag(afterId: string, minBytes: number, limit: number): Promise<{ id: string; storage_key: string }[]> {
-    return selectRows(this.db, `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND size > $2 AND id > $1 ORDER BY id LIMIT $3`, [afterId, minBytes, limit]);
+    return selectRows(this.db, `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND size > $2 AND id > $1 ORDER BY id LIMIT $3`, [
+      afterId,
+      minBytes,
+      limit,
+    ]);
   }
 
   /** Stores a version's computed ETag, unless another instance got there first. */

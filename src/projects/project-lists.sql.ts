@@ -60,7 +60,9 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   if (criteria.includePublic) {
     // Unfiltered, the remaining public projects are all of them less the public ones of the first two
     // sets, which are few: no need to count the public projects one by one.
-    counts.push(and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`);
+    counts.push(
+      and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`,
+    );
   }
   return {
     page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql(criteria), orderBy }), params },

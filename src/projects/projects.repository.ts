@@ -39,7 +39,15 @@ export interface ProjectForUpdate {
 /** What POST /projects/ writes; the database fills in the rest. */
 export type NewProject = Pick<
   Project,
-  'ownerId' | 'name' | 'projectType' | 'description' | 'isPublic' | 'isFeatured' | 'isAttachmentDownloadOnDemand' | 'hasRestrictedProjectfiles' | 'overwriteConflicts'
+  | 'ownerId'
+  | 'name'
+  | 'projectType'
+  | 'description'
+  | 'isPublic'
+  | 'isFeatured'
+  | 'isAttachmentDownloadOnDemand'
+  | 'hasRestrictedProjectfiles'
+  | 'overwriteConflicts'
 >;
 
 /**
@@ -98,11 +106,10 @@ export class ProjectsRepository extends SqlRepository {
   /** Sets the changed columns (column name → value) and moves updated_at; a clashing name violates `projects_owner_name_key`. */
   async update(projectId: string, changes: Record<string, unknown>): Promise<void> {
     const columns = Object.keys(changes);
-    await execute(
-      this.db,
-      `UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-      [projectId, ...columns.map((column) => changes[column])],
-    );
+    await execute(this.db, `UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [
+      projectId,
+      ...columns.map((column) => changes[column]),
+    ]);
   }
 
   async setThumbnail(projectId: string, thumbnail: { key: string; contentType: string; etag: string }): Promise<void> {

@@ -7,7 +7,6 @@ import { isRestrictedFile } from '../file-rules.js';
 import { isUuid } from '../../common/validation.js';
 import { FilesRepository } from '../files.repository.js';
 
-
 /**
  * DELETE /files/{projectId}/{path}/ (spec §8): the file with all its versions, or with the header
  * `x-file-version` just that version (the file goes with its last version). Rows and accounting in

@@ -5,7 +5,6 @@ import type { StoredFile } from '../../storage/send-stored-file.js';
 import { isUuid } from '../../common/validation.js';
 import { FilesRepository } from '../files.repository.js';
 
-
 /** GET /files/{projectId}/{path}/ (spec §8): the newest version, or `?version=<id>`. */
 export class GetProjectFileQuery extends Query<StoredFile> {
   constructor(

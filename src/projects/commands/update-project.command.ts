@@ -78,7 +78,11 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
       if (Object.keys(changes).length > 0) {
         const name = (changes.name as string | undefined) ?? project.name;
         if (target) await this.transfer.check(tx, project, target, name);
-        await onUniqueViolation(projects.update(projectId, changes), 'projects_owner_name_key', () => new ProjectAlreadyExists(target?.username ?? project.owner_name, name));
+        await onUniqueViolation(
+          projects.update(projectId, changes),
+          'projects_owner_name_key',
+          () => new ProjectAlreadyExists(target?.username ?? project.owner_name, name),
+        );
         if (target) await projects.removeIneligibleCollaborators(projectId, target);
       }
       return loadProject(projects, actor.id, projectId);

@@ -44,7 +44,8 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
     const size = format ? this.dimensions(bytes) : null;
     if (!format || !size || size.type !== format.type) throw ValidationFailed.field('thumbnail', 'Must be a PNG or JPEG image');
     const max = this.config.thumbnailMaxDimension;
-    if (size.width > max || size.height > max) throw ValidationFailed.field('thumbnail', `Must be at most ${max}×${max} pixels, got ${size.width}×${size.height}`);
+    if (size.width > max || size.height > max)
+      throw ValidationFailed.field('thumbnail', `Must be at most ${max}×${max} pixels, got ${size.width}×${size.height}`);
 
     const key = `thumbnails/${projectId}/${randomUUID()}.${format.type}`;
     await this.storage.put(key, Readable.from([bytes]));
