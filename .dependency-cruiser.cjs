@@ -21,7 +21,16 @@ const LAYERS = [
 ];
 
 /** Composition roots: they may import anything; no module imports them. */
-const ROOTS = ['src/status/', 'src/main\\.ts$', 'src/app\\.module\\.ts$', 'src/app\\.factory\\.ts$', 'src/cli\\.ts$', 'src/entities\\.ts$', 'src/worker-main\\.ts$', 'ormconfig\\.ts$'];
+const ROOTS = [
+  'src/status/',
+  'src/main\\.ts$',
+  'src/app\\.module\\.ts$',
+  'src/app\\.factory\\.ts$',
+  'src/cli\\.ts$',
+  'src/entities\\.ts$',
+  'src/worker-main\\.ts$',
+  'ormconfig\\.ts$',
+];
 
 const folder = (names) => `^src/(${names.join('|')})/`;
 const ALL = LAYERS.flat();

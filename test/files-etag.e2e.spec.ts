@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { dataSourceOptions } from '../src/database/data-source.js';
+import { entities } from '../src/entities.js';
 import { expectStatus } from './support/expectations.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -152,7 +153,7 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
     ] as const)
       expectStatus(await upload(name, bytes), 201);
     // Back to the schema before the migration (it and the one after it undone), then migrate again.
-    const db = new DataSource(dataSourceOptions(t.config.databaseUrl!, []));
+    const db = new DataSource(dataSourceOptions(t.config.databaseUrl!, entities));
     await db.initialize();
     try {
       const names = (await db.query(`SELECT name FROM schema_migrations ORDER BY id DESC`)).map((row: { name: string }) => row.name);

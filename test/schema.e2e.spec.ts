@@ -26,9 +26,14 @@ describe('entities and migrations', () => {
   });
 
   it('cover every table the migrations create, but those listed as kept without an entity', async () => {
-    const tables: { name: string }[] = await db.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`);
+    const tables: { name: string }[] = await db.query(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
+    );
     const mapped = new Set(db.entityMetadatas.map((metadata) => metadata.tableName));
-    const unmapped = tables.map((table) => table.name).filter((name) => !mapped.has(name)).sort();
+    const unmapped = tables
+      .map((table) => table.name)
+      .filter((name) => !mapped.has(name))
+      .sort();
     expect(unmapped).toEqual(UNMAPPED.sort());
   });
 });

@@ -34,7 +34,9 @@ export class AccountsRepository extends SqlRepository {
 
   /** A person or organization by name, case-insensitively; teams are not users. */
   findUser(username: string): Promise<(PersonRow & { is_active: boolean }) | undefined> {
-    return selectOne(this.db, `SELECT ${PERSON_RETURNING}, a.is_active FROM accounts a WHERE lower(a.username) = lower($1) AND a.type <> ${AccountType.Team}`, [username]);
+    return selectOne(this.db, `SELECT ${PERSON_RETURNING}, a.is_active FROM accounts a WHERE lower(a.username) = lower($1) AND a.type <> ${AccountType.Team}`, [
+      username,
+    ]);
   }
 
   /** Any account (person, organization or team) by name, case-insensitively. */

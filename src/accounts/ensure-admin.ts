@@ -13,7 +13,9 @@ import { CreatePersonCommand } from './commands/create-person.command.js';
 export async function ensureAdmin(accounts: AccountsRepository, commands: CommandBus, config: AppConfig, announce: (lines: string[]) => void): Promise<void> {
   if (config.adminUsername && config.adminPassword) {
     if (await accounts.nameTaken(config.adminUsername)) return;
-    await commands.execute(new CreatePersonCommand(OPERATOR, { username: config.adminUsername, email: config.adminEmail, password: config.adminPassword, isStaff: true }));
+    await commands.execute(
+      new CreatePersonCommand(OPERATOR, { username: config.adminUsername, email: config.adminEmail, password: config.adminPassword, isStaff: true }),
+    );
     announce([`Created the staff account "${config.adminUsername}" from ADMIN_USERNAME/ADMIN_PASSWORD.`]);
     return;
   }

@@ -71,7 +71,11 @@ export class AuthRepository extends SqlRepository {
   /** Expires the account's live tokens, of one client type when given. */
   async expireTokens(accountId: string, clientType?: string): Promise<void> {
     const ofType = clientType === undefined ? '' : ` AND client_type = $2`;
-    await execute(this.db, `UPDATE auth_tokens SET expires_at = now() WHERE account_id = $1${ofType} AND expires_at > now()`, clientType === undefined ? [accountId] : [accountId, clientType]);
+    await execute(
+      this.db,
+      `UPDATE auth_tokens SET expires_at = now() WHERE account_id = $1${ofType} AND expires_at > now()`,
+      clientType === undefined ? [accountId] : [accountId, clientType],
+    );
   }
 
   /**
@@ -114,9 +118,16 @@ export class AuthRepository extends SqlRepository {
   /** Records a failure, forgetting those older than `windowSeconds`; answers how many are on record. */
   async recordFailure(accountKey: string, clientIp: string, windowSeconds: number): Promise<number> {
     const key = [accountKey, clientIp];
-    await execute(this.db, `DELETE FROM login_failures WHERE account_key = $1 AND client_ip = $2 AND failed_at <= now() - make_interval(secs => $3)`, [...key, windowSeconds]);
+    await execute(this.db, `DELETE FROM login_failures WHERE account_key = $1 AND client_ip = $2 AND failed_at <= now() - make_interval(secs => $3)`, [
+      ...key,
+      windowSeconds,
+    ]);
     await execute(this.db, `INSERT INTO login_failures (account_key, client_ip, failed_at) VALUES ($1, $2, now())`, key);
-    return (await selectOne<{ failures: number }>(this.db, `SELECT count(*)::int AS failures FROM login_failures WHERE account_key = $1 AND client_ip = $2`, key))!.failures;
+    return (await selectOne<{ failures: number }>(
+      this.db,
+      `SELECT count(*)::int AS failures FROM login_failures WHERE account_key = $1 AND client_ip = $2`,
+      key,
+    ))!.failures;
   }
 
   async forgetFailures(accountKey: string, clientIp: string): Promise<void> {

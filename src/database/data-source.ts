@@ -10,7 +10,17 @@ import { FileEtags1765000000000 } from './migrations/1765000000000-file-etags.js
 import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-version.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
-export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000, CoveringListIndexes1764748800000, PublicProjectCounts1764835200000, FileEtags1765000000000, QgisVersion1765000000001];
+export const migrations = [
+  AccountsAndTokens1764316800000,
+  ProjectsAndRoles1764403200000,
+  ProjectFiles1764489600000,
+  ListIndexes1764576000000,
+  ProjectOwnerName1764662400000,
+  CoveringListIndexes1764748800000,
+  PublicProjectCounts1764835200000,
+  FileEtags1765000000000,
+  QgisVersion1765000000001,
+];
 
 /** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */
 export function dataSourceOptions(url: string, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {

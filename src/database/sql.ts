@@ -14,7 +14,7 @@ import { DataSource, EntityManager, type QueryRunner } from 'typeorm';
  * binds the repositories it needs to it with `withinTx(manager)`:
  *
  *     await this.dataSource.transaction(async (tx) => {
- *       const account = await this.accounts.withinTx(tx).lockById(id);
+ *       await this.accounts.withinTx(tx).lock(id);
  *       await this.auth.withinTx(tx).expireTokens(id);
  *     });
  *

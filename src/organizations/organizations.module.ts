@@ -21,8 +21,16 @@ import { ListTeamMembersHandler } from './queries/list-team-members.query.js';
 import { ListTeamsHandler } from './queries/list-teams.query.js';
 
 const commandHandlers = [
-  CreateOrganizationHandler, UpdateOrganizationHandler, AddMemberHandler, UpdateMemberHandler, RemoveMemberHandler,
-  CreateTeamHandler, RenameTeamHandler, DeleteTeamHandler, AddTeamMemberHandler, RemoveTeamMemberHandler,
+  CreateOrganizationHandler,
+  UpdateOrganizationHandler,
+  AddMemberHandler,
+  UpdateMemberHandler,
+  RemoveMemberHandler,
+  CreateTeamHandler,
+  RenameTeamHandler,
+  DeleteTeamHandler,
+  AddTeamMemberHandler,
+  RemoveTeamMemberHandler,
 ];
 const queryHandlers = [ListOrganizationsHandler, ListMembersHandler, GetMemberHandler, ListTeamsHandler, GetTeamHandler, ListTeamMembersHandler];
 

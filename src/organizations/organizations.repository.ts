@@ -8,15 +8,7 @@ import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.j
 import type { MemberRow, TeamResponse } from './dto/member.dto.js';
 import type { OrganizationRow } from './dto/organization.dto.js';
 import { OrganizationMember } from './organization-member.entity.js';
-import {
-  MEMBER_COLUMNS,
-  MEMBER_FROM,
-  organizationsSql,
-  standingSql,
-  teamAccountName,
-  teamsSql,
-  userSelectSql,
-} from './organizations.sql.js';
+import { MEMBER_COLUMNS, MEMBER_FROM, organizationsSql, standingSql, teamAccountName, teamsSql, userSelectSql } from './organizations.sql.js';
 import { TeamMember } from './team-member.entity.js';
 
 /** An organization as the access guard resolved it for the caller. */
@@ -108,13 +100,14 @@ export class OrganizationsRepository extends SqlRepository {
   }
 
   async insertOrganization(username: string, email: string | null, ownerId: string): Promise<string> {
-    const { identifiers } = await this.db
-      .getRepository(Account)
-      .insert({ type: AccountType.Organization, username, email, organizationOwnerId: ownerId });
+    const { identifiers } = await this.db.getRepository(Account).insert({ type: AccountType.Organization, username, email, organizationOwnerId: ownerId });
     return identifiers[0].id as string;
   }
 
-  async update(organizationId: string, changes: { email?: string | null; defaultProjectRoleForMembers?: ProjectRole | null; storageQuotaBytes?: number | null }): Promise<void> {
+  async update(
+    organizationId: string,
+    changes: { email?: string | null; defaultProjectRoleForMembers?: ProjectRole | null; storageQuotaBytes?: number | null },
+  ): Promise<void> {
     await this.db.getRepository(Account).update({ id: organizationId }, changes);
   }
 
@@ -137,12 +130,19 @@ export class OrganizationsRepository extends SqlRepository {
   }
 
   async memberById(organizationId: string, memberId: string): Promise<MemberRow> {
-    return (await selectOne<MemberRow>(this.db, `SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 AND m.member_id = $2`, [organizationId, memberId]))!;
+    return (await selectOne<MemberRow>(this.db, `SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 AND m.member_id = $2`, [
+      organizationId,
+      memberId,
+    ]))!;
   }
 
   members(organizationId: string, page: PageRequest): Promise<MemberRow[]> {
     const params: unknown[] = [organizationId];
-    return selectRows(this.db, `SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 ORDER BY lower(u.username), u.id ${limitOffsetSql(page, params)}`, params);
+    return selectRows(
+      this.db,
+      `SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 ORDER BY lower(u.username), u.id ${limitOffsetSql(page, params)}`,
+      params,
+    );
   }
 
   memberCount(organizationId: string): Promise<number> {
@@ -182,11 +182,11 @@ export class OrganizationsRepository extends SqlRepository {
 
   /** The team account of an organization by short name (case-insensitive). */
   team(organization: OrganizationRef, team: string): Promise<{ id: string; team: string } | undefined> {
-    return selectOne(this.db, `SELECT id, substring(username FROM $3::int) AS team FROM accounts WHERE team_organization_id = $1 AND lower(username) = lower($2)`, [
-      organization.id,
-      teamAccountName(organization.username, team),
-      organization.username.length + 3,
-    ]);
+    return selectOne(
+      this.db,
+      `SELECT id, substring(username FROM $3::int) AS team FROM accounts WHERE team_organization_id = $1 AND lower(username) = lower($2)`,
+      [organization.id, teamAccountName(organization.username, team), organization.username.length + 3],
+    );
   }
 
   async teamById(organizationId: string, teamId: string): Promise<TeamResponse> {
@@ -204,7 +204,9 @@ export class OrganizationsRepository extends SqlRepository {
 
   /** Fails with a unique violation (accounts_username_key) when the name is taken. */
   async insertTeam(organization: OrganizationRef, team: string): Promise<void> {
-    await this.db.getRepository(Account).insert({ type: AccountType.Team, username: teamAccountName(organization.username, team), teamOrganizationId: organization.id });
+    await this.db
+      .getRepository(Account)
+      .insert({ type: AccountType.Team, username: teamAccountName(organization.username, team), teamOrganizationId: organization.id });
   }
 
   /** Fails with a unique violation (accounts_username_key) when the name is taken. */
@@ -249,10 +251,11 @@ export class OrganizationsRepository extends SqlRepository {
 
   /** Whether a person of that name was in the team. */
   async removeTeamMember(teamId: string, username: string): Promise<boolean> {
-    const { affected } = await execute(this.db, `DELETE FROM team_members tm USING accounts u WHERE tm.team_id = $1 AND u.id = tm.member_id AND lower(u.username) = lower($2)`, [
-      teamId,
-      username,
-    ]);
+    const { affected } = await execute(
+      this.db,
+      `DELETE FROM team_members tm USING accounts u WHERE tm.team_id = $1 AND u.id = tm.member_id AND lower(u.username) = lower($2)`,
+      [teamId, username],
+    );
     return affected > 0;
   }
 }

@@ -84,7 +84,7 @@ export class UsersController {
     summary: 'Change a person (themself, or staff) or an organization (owner and admins)',
     description:
       "A person may change their own `first_name`, `last_name`, `email`, `password`; staff may change anyone's and also `storage_quota_bytes` " +
-      '(of persons and organizations) and `is_active`. Anything else — another person\'s record, or one\'s own quota or active flag — is 403. ' +
+      "(of persons and organizations) and `is_active`. Anything else — another person's record, or one's own quota or active flag — is 403. " +
       'An organization: its owner or an admin may change `email` and `default_project_role_for_members`; `organization_owner` the owner only, and the new owner ' +
       'must be a member (else 400): they stop being a member row and the old owner becomes an `admin` member.',
   })

@@ -29,8 +29,14 @@ export class StatusController {
   @ApiResponse({ status: 503, type: StatusResponse, description: 'The failing part is marked "error"' })
   async status(@Res({ passthrough: true }) res: Response): Promise<StatusResponse> {
     const [database, storage] = await Promise.all([
-      this.database.ping().then(() => 'ok' as const, () => 'error' as const),
-      this.storage.check().then(() => 'ok' as const, () => 'error' as const),
+      this.database.ping().then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      ),
+      this.storage.check().then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      ),
     ]);
     if (database === 'error' || storage === 'error') res.status(503);
     return { database, storage };

@@ -29,7 +29,11 @@ export class StorageRepository extends SqlRepository {
 
   /** Whether a file version or a project thumbnail points at the key. */
   async isReferenced(storageKey: string): Promise<boolean> {
-    const row = await selectOne(this.db, `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`, [storageKey]);
+    const row = await selectOne(
+      this.db,
+      `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`,
+      [storageKey],
+    );
     return row !== undefined;
   }
 }

@@ -51,7 +51,9 @@ export class CreatePersonHandler implements ICommandHandler<CreatePersonCommand>
       isStaff: person.isStaff ?? false,
     });
     const nameFree = onUniqueViolation(insert, 'accounts_username_key', () => ValidationFailed.field('username', 'An account with this name already exists'));
-    const row = await onUniqueViolation(nameFree, 'accounts_email_key', () => ValidationFailed.field('email', 'A person with this e-mail address already exists'));
+    const row = await onUniqueViolation(nameFree, 'accounts_email_key', () =>
+      ValidationFailed.field('email', 'A person with this e-mail address already exists'),
+    );
     return toPersonResponse(row, actor, this.config.defaultStorageQuotaBytes);
   }
 }

@@ -79,7 +79,6 @@ export class UpdatePersonBody {
   is_staff?: boolean;
 }
 
-
 export class UpdateUserBody extends UpdatePersonBody {
   @ApiPropertyOptional({ enum: PROJECT_ROLES, nullable: true, type: String, description: 'Organizations: the project role members get (owner and admins)' })
   @EmptyAsNull()

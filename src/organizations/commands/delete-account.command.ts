@@ -42,7 +42,8 @@ export class DeleteAccountHandler implements ICommandHandler<DeleteAccountComman
       const projects = await accounts.ownedProjectCount(account.id);
       if (projects > 0) throw ValidationFailed.field('username', `${account.username} still owns ${projects} project(s); transfer or delete them first`);
       const organizations = await accounts.ownedOrganizationCount(account.id);
-      if (organizations > 0) throw ValidationFailed.field('username', `${account.username} still owns ${organizations} organization(s); hand them over or delete them first`);
+      if (organizations > 0)
+        throw ValidationFailed.field('username', `${account.username} still owns ${organizations} organization(s); hand them over or delete them first`);
       await accounts.delete(account.id);
     });
   }

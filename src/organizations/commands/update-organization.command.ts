@@ -50,7 +50,8 @@ export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganiza
       const manages = mayInOrganization(org.standing, 'manage');
       const given = (field: keyof OrganizationChanges) => changes[field] !== undefined;
 
-      if ((given('email') || given('default_project_role_for_members')) && !manages) throw new PermissionDenied('Only the owner and admins may change the organization');
+      if ((given('email') || given('default_project_role_for_members')) && !manages)
+        throw new PermissionDenied('Only the owner and admins may change the organization');
       if (given('organization_owner') && org.standing !== 'owner') throw new PermissionDenied('Only the owner may hand the organization over');
       if (given('storage_quota_bytes') && !actor.isStaff) throw new PermissionDenied('Only staff may change a quota');
       if (!manages && !actor.isStaff) throw new PermissionDenied();
@@ -61,7 +62,8 @@ export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganiza
       }
       if (given('default_project_role_for_members')) {
         const role = changes.default_project_role_for_members;
-        if (role !== null && !PROJECT_ROLES.includes(role!)) throw ValidationFailed.field('default_project_role_for_members', `Must be null or one of ${PROJECT_ROLES.join(', ')}`);
+        if (role !== null && !PROJECT_ROLES.includes(role!))
+          throw ValidationFailed.field('default_project_role_for_members', `Must be null or one of ${PROJECT_ROLES.join(', ')}`);
         await organizations.update(org.id, { defaultProjectRoleForMembers: role });
       }
       if (given('storage_quota_bytes')) {

@@ -32,9 +32,13 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     if (!account) throw new ObjectNotFound(`No user named "${username}"`);
     if (account.type === AccountType.Organization) {
       const { email, default_project_role_for_members, organization_owner, storage_quota_bytes } = body;
-      return this.commands.execute(new UpdateOrganizationCommand(actor, username, { email, default_project_role_for_members, organization_owner, storage_quota_bytes }));
+      return this.commands.execute(
+        new UpdateOrganizationCommand(actor, username, { email, default_project_role_for_members, organization_owner, storage_quota_bytes }),
+      );
     }
     const { first_name, last_name, email, password, storage_quota_bytes, is_active, is_staff } = body;
-    return this.commands.execute(new UpdatePersonCommand(actor, username, { first_name, last_name, email, password, storage_quota_bytes, is_active, is_staff }));
+    return this.commands.execute(
+      new UpdatePersonCommand(actor, username, { first_name, last_name, email, password, storage_quota_bytes, is_active, is_staff }),
+    );
   }
 }

@@ -11,7 +11,8 @@ export class OrganizationResponse {
   @ApiProperty({ nullable: true, type: [String], description: 'Member usernames (members only)' }) members: string[] | null;
   @ApiProperty({ nullable: true, type: [String], description: 'Team short names (members only)' }) teams: string[] | null;
   @ApiProperty({ nullable: true, enum: ['admin', 'creator', 'member'], type: String }) membership_role: 'admin' | 'creator' | 'member' | null;
-  @ApiProperty({ nullable: true, enum: ['organization_owner', 'organization_member'], type: String }) membership_role_origin: 'organization_owner' | 'organization_member' | null;
+  @ApiProperty({ nullable: true, enum: ['organization_owner', 'organization_member'], type: String }) membership_role_origin:
+    'organization_owner' | 'organization_member' | null;
   @ApiProperty({ nullable: true, enum: PROJECT_ROLES, type: String }) default_project_role_for_members: ProjectRole | null;
   @ApiProperty({ nullable: true, type: 'integer' }) storage_quota_bytes: number | null;
   @ApiProperty({ nullable: true, type: 'integer' }) storage_used_bytes: number | null;

@@ -5,7 +5,11 @@ import type { OrganizationAccess } from '../organization-access.guard.js';
 import { OrganizationsRepository } from '../organizations.repository.js';
 
 /** A member row by username (case-insensitive); 404 when that person is not a member. */
-export async function findMember(organizations: OrganizationsRepository, organizationId: string, username: string): Promise<{ memberId: string; row: MemberRow }> {
+export async function findMember(
+  organizations: OrganizationsRepository,
+  organizationId: string,
+  username: string,
+): Promise<{ memberId: string; row: MemberRow }> {
   const row = await organizations.member(organizationId, username);
   if (!row) throw new ObjectNotFound(`"${username}" is not a member`);
   return { memberId: row.member_id, row };

@@ -34,6 +34,10 @@ export class ListOrganizationsHandler implements IQueryHandler<ListOrganizations
     }
     const rows = await this.organizations.organizationsOf(actor.id, page);
     const count = await this.organizations.organizationCountOf(actor.id);
-    return new Page(rows.map((row) => toOrganizationResponse(row, this.config.defaultStorageQuotaBytes)), count, page);
+    return new Page(
+      rows.map((row) => toOrganizationResponse(row, this.config.defaultStorageQuotaBytes)),
+      count,
+      page,
+    );
   }
 }

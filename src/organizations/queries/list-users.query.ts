@@ -34,6 +34,10 @@ export class ListUsersHandler implements IQueryHandler<ListUsersQuery> {
     const pattern = `%${escapeLike(search.toLowerCase())}%`;
     const rows = await this.organizations.users(types, pattern, actor.id, page);
     const count = await this.organizations.userCount(types, pattern);
-    return new Page(rows.map((row) => toAccountResponse(row, actor, this.config.defaultStorageQuotaBytes)), count, page);
+    return new Page(
+      rows.map((row) => toAccountResponse(row, actor, this.config.defaultStorageQuotaBytes)),
+      count,
+      page,
+    );
   }
 }
