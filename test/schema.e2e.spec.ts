@@ -38,8 +38,5 @@ describe('entities and migrations', () => {
   });
 });
 
-/**
- * Tables without an entity yet, each with its reason. login_failures has no primary key (TypeORM needs
- * one); the others belong to the modules whose repositories i13-repos moves to TypeORM.
- */
-const UNMAPPED = ['login_failures', 'projects', 'project_collaborators', 'project_files', 'file_versions', 'public_project_counts'];
+/** Tables without an entity, each with its reason: login_failures has no primary key (TypeORM needs one). */
+const UNMAPPED = ['login_failures'];

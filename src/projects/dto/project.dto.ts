@@ -15,15 +15,34 @@ export class ProjectResponse {
   @ApiProperty({ description: 'Public projects are readable by every authenticated user' }) is_public: boolean;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time', description: 'Moves only when a writable field or the owner actually changes' }) updated_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When packaged data was last produced; null while no packaging exists' }) data_last_packaged_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`' }) restricted_data_last_updated_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When packaged data was last produced; null while no packaging exists' })
+  data_last_packaged_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at:
+    string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`',
+  })
+  restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
   @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
-  @ApiProperty({ enum: ['ok', 'busy', 'failed'], description: '`failed` when the project has no QGIS file and is not shared_datasets; else `ok` (`busy`: background work pending, not produced today)' }) status: 'ok' | 'busy' | 'failed';
-  @ApiProperty({ enum: PROJECT_ROLES, nullable: true, type: String, description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one" }) user_role: ProjectRole | null;
+  @ApiProperty({
+    enum: ['ok', 'busy', 'failed'],
+    description: '`failed` when the project has no QGIS file and is not shared_datasets; else `ok` (`busy`: background work pending, not produced today)',
+  })
+  status: 'ok' | 'busy' | 'failed';
+  @ApiProperty({
+    enum: PROJECT_ROLES,
+    nullable: true,
+    type: String,
+    description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one",
+  })
+  user_role: ProjectRole | null;
   @ApiProperty({ enum: ROLE_ORIGINS, nullable: true, type: String, description: 'Where that role comes from' }) user_role_origin: RoleOrigin | null;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" }) shared_datasets_project_id: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" })
+  shared_datasets_project_id: string | null;
   @ApiProperty({ deprecated: true, description: 'project_type == "shared_datasets"' }) is_shared_datasets_project: boolean;
   @ApiProperty({ description: 'Featured projects come first in the default order' }) is_featured: boolean;
   @ApiProperty() is_attachment_download_on_demand: boolean;
@@ -31,37 +50,13 @@ export class ProjectResponse {
   @ApiProperty() overwrite_conflicts: boolean;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the sizes of every stored version of every project file' }) file_storage_bytes: number;
   @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
-  @ApiProperty({ nullable: true, type: String, example: '3.22.16', description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file' }) qgis_version: string | null;
-}
-
-/** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
-const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
-  p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
-  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name, p.qgis_version`;
-
-const RELATED = `JOIN accounts o ON o.id = p.owner_id
-  LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
-
-/** The columns a list page is chosen by (filters and orders of project-filters.ts read them as `p`). */
-export const PROJECT_SORT_KEYS = 'p.id, p.is_featured, p.owner_name_lower, p.name, p.created_at';
-
-/**
- * A page of projects in one statement: `ctes` (callerRoleSetsSql and the list's own), then `pageSql`
- * picks the page's rows (PROJECT_SORT_KEYS, ordered and limited), then the details and the caller's role
- * (`role`, a LATERAL subquery on `p`) are joined for those rows alone.
- */
-export function projectPageSql(page: { ctes: string; pageSql: string; role: string; orderBy: string }): string {
-  return `
-    WITH ${page.ctes}, page AS (${page.pageSql})
-    SELECT ${PROJECT_COLUMNS}
-      FROM page JOIN projects p ON p.id = page.id
-      CROSS JOIN LATERAL (${page.role}) r ${RELATED}
-     ${page.orderBy}`;
-}
-
-/** One project whether or not the caller has a role on it (null role fields then). */
-export function projectMaybeWithRoleSql(roles: string, rest: string): string {
-  return `SELECT ${PROJECT_COLUMNS} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '3.22.16',
+    description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file',
+  })
+  qgis_version: string | null;
 }
 
 export interface ProjectRow {

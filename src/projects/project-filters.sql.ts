@@ -1,4 +1,4 @@
-import { escapeLike } from '../../database/sql.js';
+import { escapeLike } from '../database/sql.js';
 
 /** SQL conditions on `p` (a projects row) with their parameters appended to `params`. */
 export class ProjectFilters {
