@@ -2,6 +2,7 @@
 
     make_project.py <outdir> [--format qgs|qgz] [--name <stem>] [--title <t>] [--layers <kinds>]
                     [--attachment-dirs a,b] [--data-dirs a,b] [--cloud-action <action>]
+                    [--no-view-extent]
 
 Layer kinds: points_gpkg, lines_geojson, broken (its file is deleted after saving), many:<n> (n
 GeoPackages), postgres_password (a PostGIS layer whose datasource holds a user and password; nothing
@@ -116,7 +117,7 @@ def build(args):
         project.writeEntry("QFieldSync", "dataDirs", split_list(args.data_dirs))
     # What QGIS Desktop saves as the canvas extent when a person saves the project.
     valid = [layer for layer in project.mapLayers().values() if layer.isValid()]
-    if valid:
+    if valid and not args.no_view_extent:
         extent = valid[0].extent()
         for layer in valid[1:]:
             extent.combineExtentWith(layer.extent())
@@ -150,6 +151,8 @@ def main():
     parser.add_argument("--attachment-dirs")
     parser.add_argument("--data-dirs")
     parser.add_argument("--cloud-action")
+    parser.add_argument("--no-view-extent", action="store_true",
+                        help="save no canvas extent, as a project written by a script")
     args = parser.parse_args()
     print(json.dumps(build(args), ensure_ascii=False))
     sys.stdout.flush()
