@@ -4,7 +4,10 @@ Any failure (qgis not importable, no providers) exits non-zero with the reason o
 """
 
 import json
+import os
 import sys
+
+REQUIRED_PROVIDERS = {"ogr", "gdal", "postgres", "spatialite", "wms", "WFS", "delimitedtext"}
 
 
 def main() -> int:
@@ -17,10 +20,13 @@ def main() -> int:
     from qgis.core import QgsProviderRegistry
 
     start_qgis()
-    # Without QGIS_PREFIX_PATH or qgis-providers QGIS starts but cannot open a GeoPackage.
-    if "ogr" not in QgsProviderRegistry.instance().providerList():
-        print("QGIS started without its OGR data provider; install qgis-providers and set "
-              "QGIS_PREFIX_PATH=/usr", file=sys.stderr)
+    # Without qgis-providers, or with a wrong QGIS_PREFIX_PATH, QGIS starts with its built-in
+    # providers only (files) and every PostGIS, WMS or SpatiaLite layer would come out invalid.
+    missing = sorted(REQUIRED_PROVIDERS - set(QgsProviderRegistry.instance().providerList()))
+    if missing:
+        print(f"QGIS started without the data providers {', '.join(missing)}: install qgis-providers "
+              f"and set QGIS_PREFIX_PATH=/usr (it is {os.environ.get('QGIS_PREFIX_PATH')})",
+              file=sys.stderr)
         return 1
     print(json.dumps({"qgis_version": qgis_version()}, ensure_ascii=False))
     sys.stdout.flush()
