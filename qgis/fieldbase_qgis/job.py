@@ -6,6 +6,7 @@ exits 0, so the worker can tell a failed job (feedback.error) from a crashed pro
 
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -119,6 +120,8 @@ def _exit_after_result() -> None:
     app = sys.modules.get(__package__ + ".app")
     if app is not None:
         app.exit_qgis()
+    # For operators sizing JOB_MEMORY_MB, and for the bench.
+    log(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     sys.stdout.flush()
     sys.stderr.flush()
     # Python's own teardown can crash while sip deletes QGIS objects in the wrong order; the result is
