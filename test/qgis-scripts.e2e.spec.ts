@@ -15,8 +15,8 @@ jest.setTimeout(180_000);
 const temps: string[] = [];
 afterAll(() => temps.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-async function job(input: Record<string, unknown>, projectDir?: string): Promise<JobRun> {
-  const run = await runJobScript({ type: 'process_projectfile', ...input }, projectDir);
+async function job(input: Record<string, unknown>, projectDir?: string, options?: Parameters<typeof runJobScript>[2]): Promise<JobRun> {
+  const run = await runJobScript({ type: 'process_projectfile', ...input }, projectDir, options);
   temps.push(run.workdir);
   return run;
 }
@@ -262,6 +262,19 @@ describe('qgis/process_projectfile.py failures: result.json says why, exit 0', (
     const run = await job({ project_file: 'gone/project.qgs' });
     failed(run, 'FILE_NOT_FOUND');
     expect(run.result!.feedback.error).toContain('gone/project.qgs');
+  });
+
+  it('without QGIS\'s Python API the job is MISSING_QGIS, naming the packages', async () => {
+    // -S leaves out site-packages, where Debian puts the qgis module.
+    const run = await job({ project_file: 'project.qgs' }, undefined, { pythonArgs: ['-S'] });
+    failed(run, 'MISSING_QGIS');
+    expect(run.result!.feedback.error).toContain('python3-qgis');
+  });
+
+  it('under a memory cap too small to load QGIS the job fails and says the limit may be the cause', async () => {
+    const run = await job({ project_file: 'project.qgs' }, undefined, { launcher: ['/bin/sh', '-c', 'ulimit -v 400000 && exec "$@"', 'sh'] });
+    failed(run, 'UNKNOWN');
+    expect(run.result!.feedback.error).toContain('memory limit');
   });
 
   it('an unexpected exception is UNKNOWN with the stack', async () => {

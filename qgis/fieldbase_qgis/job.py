@@ -55,9 +55,14 @@ class Job:
         with self.step("start_qgis", "Start QGIS") as returns:
             try:
                 from .app import qgis_version, start_qgis
-            except ImportError as error:
+            except ModuleNotFoundError as error:
                 raise JobError("MISSING_QGIS", f"QGIS's Python API cannot be imported ({error}): "
                                "install Debian's python3-qgis and qgis-providers") from error
+            except ImportError as error:
+                # Installed but not loadable: under an address-space limit below about 700 MB the
+                # libraries fail to map ("failed to map segment").
+                raise JobError("UNKNOWN", f"QGIS's libraries could not be loaded ({error}); "
+                               "is the job's memory limit too low?") from error
             start_qgis()
             returns["qgis_version"] = qgis_version()
 

@@ -40,10 +40,22 @@ export interface ScriptRun {
   output: string;
 }
 
-/** Runs `qgis/<script>` with `args` in `workdir` (default: a fresh one); `env` adds to or overrides the contract's. */
-export function runQgisScript(script: string, args: string[], options: { workdir?: string; env?: NodeJS.ProcessEnv; pythonArgs?: string[] } = {}): Promise<ScriptRun> {
+export interface ScriptOptions {
+  /** Default: a fresh one. */
+  workdir?: string;
+  /** Added to, or overriding, the contract's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Options of the Python interpreter itself, before the script. */
+  pythonArgs?: string[];
+  /** A command that runs the rest, e.g. `['/bin/sh', '-c', 'ulimit -v 500000; exec "$@"', 'sh']`. */
+  launcher?: string[];
+}
+
+/** Runs `qgis/<script>` with `args` in the work folder, as the worker does. */
+export function runQgisScript(script: string, args: string[], options: ScriptOptions = {}): Promise<ScriptRun> {
   const workdir = options.workdir ?? makeWorkdir();
-  const child = spawn(QGIS_PYTHON, [...(options.pythonArgs ?? []), path.join(QGIS_SCRIPTS, script), ...args], {
+  const [command, ...commandArgs] = [...(options.launcher ?? []), QGIS_PYTHON, ...(options.pythonArgs ?? []), path.join(QGIS_SCRIPTS, script), ...args];
+  const child = spawn(command, commandArgs, {
     cwd: workdir,
     env: { ...qgisEnv(workdir), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,13 +126,13 @@ export interface JobRun extends ScriptRun {
  * Runs the job script of `input.type` on a copy of `projectDir` as the worker does: `files/` holds
  * the project's files, `job.json` the input. `input` may omit or break fields to test the script.
  */
-export async function runJobScript(input: Record<string, unknown>, projectDir?: string): Promise<JobRun> {
+export async function runJobScript(input: Record<string, unknown>, projectDir?: string, options: Omit<ScriptOptions, 'workdir'> = {}): Promise<JobRun> {
   const workdir = makeWorkdir('fieldbase-job-');
   fs.mkdirSync(path.join(workdir, 'files'));
   if (projectDir) fs.cpSync(projectDir, path.join(workdir, 'files'), { recursive: true });
   const job: Record<string, unknown> = { id: '00000000-0000-4000-8000-000000000001', project_id: '00000000-0000-4000-8000-000000000002', ...input };
   fs.writeFileSync(path.join(workdir, 'job.json'), JSON.stringify(job));
-  const run = await runQgisScript(`${String(job.type)}.py`, [workdir], { workdir });
+  const run = await runQgisScript(`${String(job.type)}.py`, [workdir], { ...options, workdir });
   const resultFile = path.join(workdir, 'result.json');
   const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
   return { ...run, workdir, result };
