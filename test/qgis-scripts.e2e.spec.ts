@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeProject, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
+import { spawnSync } from 'node:child_process';
+import { makeProject, QGIS_PYTHON, QGIS_SCRIPTS, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
 
 /**
  * The Python side of the worker (ref QGIS contract, spec §10.4, §13.2): qgis/check_qgis.py and
@@ -189,6 +190,30 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
 
   it('opens the project read-only: the project files are unchanged and nothing is added beside them', () => {
     expect(hashes(path.join(run.workdir, 'files'))).toEqual(before);
+  });
+});
+
+describe('qgis/fieldbase_qgis/datasource.py', () => {
+  /** without_credentials() of each source, run by the QGIS Python (it needs no QGIS). */
+  function withoutCredentials(sources: string[]): string[] {
+    const code = 'import json, sys\nfrom fieldbase_qgis.datasource import without_credentials\nprint(json.dumps([without_credentials(s) for s in json.load(sys.stdin)]))';
+    const run = spawnSync(QGIS_PYTHON, ['-c', code], { cwd: QGIS_SCRIPTS, input: JSON.stringify(sources), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout);
+  }
+
+  it('removes user names and passwords from database, web and URL sources and keeps the rest', () => {
+    const cases: [string, string][] = [
+      [String.raw`dbname='gis' host=db port=5432 user='alice' password='it\'s secret' sslmode=disable table="a"."b" (geom)`, `dbname='gis' host=db port=5432 sslmode=disable table="a"."b" (geom)`],
+      ['dbname=gis user=alice password=plain host=db', 'dbname=gis host=db'],
+      ['contextualWMSLegend=0&crs=EPSG:3857&password=pw&url=https://example.com/wms&username=alice', 'contextualWMSLegend=0&crs=EPSG:3857&url=https://example.com/wms'],
+      ['url=https://alice:pw@example.com/wfs?typename=x', 'url=https://example.com/wfs?typename=x'],
+      ['type=xyz&url=https%3A%2F%2Falice%3Apw%40tiles.example.com%2F%7Bz%7D', 'type=xyz&url=https%3A%2F%2Ftiles.example.com%2F%7Bz%7D'],
+      ["authcfg=abc1234 dbname='gis' host=db", "authcfg=abc1234 dbname='gis' host=db"],
+      ['./data/points.gpkg|layername=points', './data/points.gpkg|layername=points'],
+      ['', ''],
+    ];
+    expect(withoutCredentials(cases.map(([source]) => source))).toEqual(cases.map(([, expected]) => expected));
   });
 });
 
