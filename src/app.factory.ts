@@ -21,6 +21,7 @@ import type { AppConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { StorageCleaner } from './storage/storage-cleaner.js';
+import { JobWorker } from './worker/job-worker.service.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -54,6 +55,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     const applied = await migrate(db, () => ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
+    if (config.worker) app.get(JobWorker).start();
     return {
       app,
       logger,

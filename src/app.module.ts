@@ -7,10 +7,12 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
 import { StorageModule } from './storage/storage.module.js';
+import { WorkerModule } from './worker/worker.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,10 +30,23 @@ export class AppModule {
         ProjectsModule,
         OrganizationsModule,
         CollaboratorsModule,
+        JobsModule,
         // After ProjectsModule: GET /files/thumbnails/{id}/ must match before /files/{projectId}/{path}.
         FilesModule,
+        WorkerModule,
       ],
       controllers: [StatusController],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+
+  /** A worker-only process (`npm run worker`): the database, the storage and the worker, no HTTP. */
+  static forWorker(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [CqrsModule.forRoot(), TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)), StorageModule, WorkerModule],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };

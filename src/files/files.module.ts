@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
 import { UploadProjectFileHandler } from './commands/upload-project-file.command.js';
@@ -8,6 +9,7 @@ import { GetProjectFileHandler } from './queries/get-project-file.query.js';
 import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 
 @Module({
+  imports: [JobsModule],
   controllers: [FilesController],
   providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard],
 })

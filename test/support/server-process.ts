@@ -21,7 +21,8 @@ export class ServerProcess {
   static async start(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServerProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [path.resolve(script)], {
-      env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', ...env },
+      // The job worker (and its QGIS) only where a test asks for it.
+      env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', WORKER: 'false', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServerProcess(child, port);

@@ -5,6 +5,8 @@ import { storageUsage } from '../../accounts/storage-usage.js';
 import type { Actor } from '../../auth/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileNotAllowed } from '../../common/errors.js';
+import { isUnderAttachmentDir } from '../../jobs/job-rules.js';
+import { JobsRepository } from '../../jobs/jobs.repository.js';
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
@@ -36,6 +38,7 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
     private readonly db: DataSource,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
+    private readonly jobs: JobsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -80,6 +83,8 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
           const [owner] = await db.query(`SELECT username FROM accounts WHERE id = $1`, [project.owner_id]);
           throw new OverQuota(owner.username, usedBytes, quotaBytes);
         }
+        // Spec §8: how QFieldSync gets a project processed (it uploads the QGIS file last, never calls /jobs/).
+        if (!isUnderAttachmentDir(path, await this.jobs.attachmentDirs(db, project.id))) await this.jobs.queueProcessing(db, project.id, actor.id);
         const keys = prunedRows.map((row: { storage_key: string }) => row.storage_key);
         await this.cleaner.queue(db, keys);
         // Read before the commit: once it is committed, a concurrent project delete may take the file.

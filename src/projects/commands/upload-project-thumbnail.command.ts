@@ -51,7 +51,7 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
       previous = await this.db.transaction(async (db) => {
         const [old] = await db.query(`SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
         if (!old) throw new ObjectNotFound('No such project'); // deleted since the guard saw it; the catch removes the bytes
-        await db.query(`UPDATE projects SET thumbnail_key = $2, thumbnail_content_type = $3, thumbnail_etag = $4 WHERE id = $1`, [
+        await db.query(`UPDATE projects SET thumbnail_key = $2, thumbnail_content_type = $3, thumbnail_etag = $4, thumbnail_from_job = false WHERE id = $1`, [
           projectId,
           key,
           format.contentType,

@@ -20,7 +20,11 @@ export class ProjectResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`' }) restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
   @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
-  @ApiProperty({ enum: ['ok', 'busy', 'failed'], description: '`failed` when the project has no QGIS file and is not shared_datasets; else `ok` (`busy`: background work pending, not produced today)' }) status: 'ok' | 'busy' | 'failed';
+  @ApiProperty({
+    enum: ['ok', 'busy', 'failed'],
+    description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
+  })
+  status: 'ok' | 'busy' | 'failed';
   @ApiProperty({ enum: PROJECT_ROLES, nullable: true, type: String, description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one" }) user_role: ProjectRole | null;
   @ApiProperty({ enum: ROLE_ORIGINS, nullable: true, type: String, description: 'Where that role comes from' }) user_role_origin: RoleOrigin | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" }) shared_datasets_project_id: string | null;
@@ -33,10 +37,23 @@ export class ProjectResponse {
   @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
 }
 
+/** GET /projects/{id}/: the project with what its last successful process_projectfile found (spec §10.4); lists leave it out. */
+export class ProjectDetailResponse extends ProjectResponse {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      '`{project_name, crs, extent, qgis_version, attachment_dirs, data_dirs, ordered_layer_ids, layers_by_id}` from the last successful process_projectfile; null before one, or after one failed',
+  })
+  project_details: Record<string, unknown> | null;
+}
+
 /** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
 const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
   p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
-  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name`;
+  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name,
+  EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed`;
 
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
@@ -59,8 +76,8 @@ export function projectPageSql(page: { ctes: string; pageSql: string; role: stri
 }
 
 /** One project whether or not the caller has a role on it (null role fields then). */
-export function projectMaybeWithRoleSql(roles: string, rest: string): string {
-  return `SELECT ${PROJECT_COLUMNS} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
+export function projectMaybeWithRoleSql(roles: string, rest: string, options: { details?: boolean } = {}): string {
+  return `SELECT ${PROJECT_COLUMNS}${options.details ? ', p.project_details' : ''} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
 }
 
 export interface ProjectRow {
@@ -84,9 +101,26 @@ export interface ProjectRow {
   overwrite_conflicts: boolean;
   file_storage_bytes: string | number;
   the_qgis_file_name: string | null;
+  /** Some job of the project is pending, queued or started. */
+  busy: boolean;
+  /** project_details is set: the last process_projectfile succeeded. */
+  processed: boolean;
+  /** Only where asked for (GET /projects/{id}/). */
+  project_details?: Record<string, unknown> | null;
 }
 
 const iso = (date: Date | null) => (date === null ? null : new Date(date).toISOString());
+
+/** Spec §5.1. */
+function projectStatus(row: ProjectRow): ProjectResponse['status'] {
+  if (row.busy) return 'busy';
+  if (row.project_type !== 'shared_datasets' && (row.the_qgis_file_name === null || !row.processed)) return 'failed';
+  return 'ok';
+}
+
+export function toProjectDetailResponse(row: ProjectRow): ProjectDetailResponse {
+  return { ...toProjectResponse(row), project_details: row.project_details ?? null };
+}
 
 export function toProjectResponse(row: ProjectRow): ProjectResponse {
   const packaged = row.data_last_packaged_at;
@@ -106,8 +140,7 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     restricted_data_last_updated_at: iso(row.restricted_data_last_updated_at),
     can_repackage: row.project_type !== 'template',
     needs_repackaging: !(packaged !== null && updated !== null && new Date(packaged) >= new Date(updated)),
-    // `busy` needs background work on projects, which does not exist yet.
-    status: row.the_qgis_file_name === null && row.project_type !== 'shared_datasets' ? 'failed' : 'ok',
+    status: projectStatus(row),
     user_role: row.role,
     user_role_origin: row.origin,
     shared_datasets_project_id: row.shared_datasets_project_id,

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CreateJobHandler } from './commands/create-job.command.js';
+import { JobsController } from './jobs.controller.js';
+import { JobsRepository } from './jobs.repository.js';
+import { GetJobHandler } from './queries/get-job.query.js';
+import { ListJobsHandler } from './queries/list-jobs.query.js';
+
+@Module({
+  controllers: [JobsController],
+  providers: [CreateJobHandler, ListJobsHandler, GetJobHandler, JobsRepository],
+  exports: [JobsRepository],
+})
+export class JobsModule {}
