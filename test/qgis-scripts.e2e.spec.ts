@@ -258,6 +258,28 @@ describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', 
   });
 });
 
+describe('qgis/process_projectfile.py on a project saved by QGIS Desktop', () => {
+  it('uses the saved map canvas extent (<mapcanvas name="theMapCanvas">), also in another CRS', async () => {
+    const made = await project({ layers: ['points_gpkg'], noViewExtent: true });
+    const file = path.join(made.dir, made.project_file);
+    // What Desktop writes on save: the main canvas, here in Web Mercator around 7.01–7.02 E, 46.01–46.02 N.
+    const canvas =
+      '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>meters</units>' +
+      '<extent><xmin>780349.63</xmin><ymin>5781951.87</ymin><xmax>781462.83</xmax><ymax>5783554.81</ymax></extent>' +
+      '<rotation>0</rotation><destinationsrs><spatialrefsys nativeFormat="Wkt"><wkt></wkt>' +
+      '<proj4>+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs</proj4>' +
+      '<srsid>3857</srsid><srid>3857</srid><authid>EPSG:3857</authid><description>WGS 84 / Pseudo-Mercator</description></spatialrefsys></destinationsrs>' +
+      '<rendermaptile>0</rendermaptile><expressionContextScope/></mapcanvas>';
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('</qgis>', `${canvas}</qgis>`));
+    const run = await job({ project_file: made.project_file }, made.dir);
+    expect(run.result!.feedback.error).toBeUndefined();
+    const numbers = run.result!.project_details.extent.match(/-?\d+(\.\d+)?/g)!.map(Number);
+    const [xs, ys] = [numbers.filter((_: number, i: number) => i % 2 === 0), numbers.filter((_: number, i: number) => i % 2 === 1)];
+    expect([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)].map((n) => n.toFixed(2))).toEqual(['7.01', '7.02', '46.01', '46.02']);
+    expect(pngSize(path.join(run.workdir, 'thumbnail.png'))).toEqual({ width: 100, height: 100 });
+  });
+});
+
 describe('qgis/process_projectfile.py failures: result.json says why, exit 0', () => {
   const failed = (run: JobRun, errorType: string) => {
     expect(run.code).toBe(0);
