@@ -24,8 +24,8 @@ def process(job) -> dict:
     with job.step("project_validity_check", "Open the QGIS project file"):
         opened = open_project(job.path_in_files(project_file), project_file)
     project = opened.project
-    extent = view_extent(opened)
     with job.step("qgis_project_details", "Read the project's details") as returns:
+        extent = view_extent(opened)
         attachment_dirs, _ = project.readListEntry("QFieldSync", "attachmentDirs", ["DCIM"])
         data_dirs, _ = project.readListEntry("QFieldSync", "dataDirs", [])
         details = {

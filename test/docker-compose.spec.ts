@@ -111,11 +111,15 @@ describe('docker-compose.yml', () => {
     // The same database and storage as the instances whose jobs it runs; reachable by nobody.
     const shared = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
     for (const name of shared) expect([name, worker.environment![name]]).toEqual([name, services.app1.environment![name]]);
-    expect(worker.environment!.QGIS_PYTHON).toBe('/usr/bin/python3');
-    expect(worker.environment!.WORKER).toBeUndefined();
+    const environment = (name: string) =>
+      loadConfig(Object.fromEntries(Object.entries(services[name].environment!).map(([key, value]) => [key, interpolate(String(value), { ADMIN_PASSWORD: 'compose-admin-password' })])));
+    expect(environment('worker').qgisPython).toBe('/usr/bin/python3');
     expect(dependencies(worker).sort()).toEqual(['db', 'minio-bucket']);
     expect(worker.ports).toBeUndefined();
-    for (const name of apps) expect([name, services[name].environment!.WORKER]).toEqual([name, 'false']);
+    for (const name of apps) expect([name, environment(name).worker]).toEqual([name, false]);
+    // The image holds the built code only: the script must run it from dist/.
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.worker).toMatch(/^node dist\/src\/\S+\.js$/);
   });
 
   it('builds the worker stage as Node 20 on Debian bookworm with python3-qgis and qgis-providers, and the API image by default', () => {

@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeProject, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
+import { spawnSync } from 'node:child_process';
+import { makeProject, QGIS_PYTHON, QGIS_SCRIPTS, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
 
 /**
  * The Python side of the worker (ref QGIS contract, spec §10.4, §13.2): qgis/check_qgis.py and
@@ -192,6 +193,30 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
   });
 });
 
+describe('qgis/fieldbase_qgis/datasource.py', () => {
+  /** without_credentials() of each source, run by the QGIS Python (it needs no QGIS). */
+  function withoutCredentials(sources: string[]): string[] {
+    const code = 'import json, sys\nfrom fieldbase_qgis.datasource import without_credentials\nprint(json.dumps([without_credentials(s) for s in json.load(sys.stdin)]))';
+    const run = spawnSync(QGIS_PYTHON, ['-c', code], { cwd: QGIS_SCRIPTS, input: JSON.stringify(sources), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout);
+  }
+
+  it('removes user names and passwords from database, web and URL sources and keeps the rest', () => {
+    const cases: [string, string][] = [
+      [String.raw`dbname='gis' host=db port=5432 user='alice' password='it\'s secret' sslmode=disable table="a"."b" (geom)`, `dbname='gis' host=db port=5432 sslmode=disable table="a"."b" (geom)`],
+      ['dbname=gis user=alice password=plain host=db', 'dbname=gis host=db'],
+      ['contextualWMSLegend=0&crs=EPSG:3857&password=pw&url=https://example.com/wms&username=alice', 'contextualWMSLegend=0&crs=EPSG:3857&url=https://example.com/wms'],
+      ['url=https://alice:pw@example.com/wfs?typename=x', 'url=https://example.com/wfs?typename=x'],
+      ['type=xyz&url=https%3A%2F%2Falice%3Apw%40tiles.example.com%2F%7Bz%7D', 'type=xyz&url=https%3A%2F%2Ftiles.example.com%2F%7Bz%7D'],
+      ["authcfg=abc1234 dbname='gis' host=db", "authcfg=abc1234 dbname='gis' host=db"],
+      ['./data/points.gpkg|layername=points', './data/points.gpkg|layername=points'],
+      ['', ''],
+    ];
+    expect(withoutCredentials(cases.map(([source]) => source))).toEqual(cases.map(([, expected]) => expected));
+  });
+});
+
 describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', () => {
   let made: MadeProject;
   let run: JobRun;
@@ -230,6 +255,28 @@ describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', 
 
   it('leaves the .qgz and its data untouched', () => {
     expect(hashes(path.join(run.workdir, 'files'))).toEqual(before);
+  });
+});
+
+describe('qgis/process_projectfile.py on a project saved by QGIS Desktop', () => {
+  it('uses the saved map canvas extent (<mapcanvas name="theMapCanvas">), also in another CRS', async () => {
+    const made = await project({ layers: ['points_gpkg'], noViewExtent: true });
+    const file = path.join(made.dir, made.project_file);
+    // What Desktop writes on save: the main canvas, here in Web Mercator around 7.01–7.02 E, 46.01–46.02 N.
+    const canvas =
+      '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>meters</units>' +
+      '<extent><xmin>780349.63</xmin><ymin>5781951.87</ymin><xmax>781462.83</xmax><ymax>5783554.81</ymax></extent>' +
+      '<rotation>0</rotation><destinationsrs><spatialrefsys nativeFormat="Wkt"><wkt></wkt>' +
+      '<proj4>+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs</proj4>' +
+      '<srsid>3857</srsid><srid>3857</srid><authid>EPSG:3857</authid><description>WGS 84 / Pseudo-Mercator</description></spatialrefsys></destinationsrs>' +
+      '<rendermaptile>0</rendermaptile><expressionContextScope/></mapcanvas>';
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('</qgis>', `${canvas}</qgis>`));
+    const run = await job({ project_file: made.project_file }, made.dir);
+    expect(run.result!.feedback.error).toBeUndefined();
+    const numbers = run.result!.project_details.extent.match(/-?\d+(\.\d+)?/g)!.map(Number);
+    const [xs, ys] = [numbers.filter((_: number, i: number) => i % 2 === 0), numbers.filter((_: number, i: number) => i % 2 === 1)];
+    expect([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)].map((n) => n.toFixed(2))).toEqual(['7.01', '7.02', '46.01', '46.02']);
+    expect(pngSize(path.join(run.workdir, 'thumbnail.png'))).toEqual({ width: 100, height: 100 });
   });
 });
 

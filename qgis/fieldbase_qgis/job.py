@@ -104,19 +104,15 @@ def run_job(work, empty_result: dict) -> None:
     if workdir is None:
         print(f"usage: {sys.argv[0]} <workdir>", file=sys.stderr)
         sys.exit(2)
-    result = dict(empty_result)
+    job = None
     try:
         job = Job(workdir)
-    except Exception as error:  # job.json missing or not JSON: still answer with a result
-        job = None
-        result["feedback"] = make_feedback([], {}, error)
-    if job is not None:
-        try:
-            result.update(work(job))
-            result["feedback"] = job.feedback()
-        except Exception as error:
-            result = dict(empty_result, feedback=job.feedback(error))
-            log(f"job failed: {result['feedback']['error']}")
+        result = dict(empty_result, **work(job), feedback=job.feedback())
+    except Exception as error:
+        # Also when job.json is missing or unreadable: the worker still gets a result saying why.
+        feedback = job.feedback(error) if job else make_feedback([], {}, error)
+        result = dict(empty_result, feedback=feedback)
+        log(f"job failed: {feedback['error']}")
     write_result(workdir, result)
     _exit_after_result()
 

@@ -55,7 +55,7 @@ def layer_details(layer: QgsMapLayer, context: QgsReadWriteContext, files_dir: s
         "is_valid": layer.isValid(),
         "is_localized": stored_source.startswith(LOCALIZED_PREFIX),
         "error_code": "no_error",
-        "error_summary": _summary(layer.error()),
+        "error_summary": without_credentials(_summary(layer.error())),
         "provider_error_summary": "",
         "qfs_cloud_action": layer.customProperty("QFieldSync/cloud_action"),
         "fields": [_field(field) for field in layer.fields()] if is_vector else None,
@@ -70,7 +70,7 @@ def _why_invalid(layer, provider, details, path) -> dict:
         return {"error_code": "missing_dataprovider",
                 "error_summary": details["error_summary"]
                 or f'The data provider "{layer.providerType()}" is not available'}
-    found = {"provider_error_summary": _summary(provider.error())}
+    found = {"provider_error_summary": without_credentials(_summary(provider.error()))}
     if provider.isValid():
         found["error_code"] = "invalid_layer"
     elif details["is_localized"]:

@@ -70,11 +70,18 @@ def view_extent(opened: OpenedProject) -> QgsRectangle:
     """The saved canvas extent in the project's CRS; else the default view; else every layer's."""
     project = opened.project
     crs = project.crs()
-    if opened.canvas is not None and not opened.canvas.extent().isEmpty():
-        return _transformed(opened.canvas.extent(), opened.canvas.destinationCrs(), crs, project)
+    saved = []
+    if opened.canvas is not None:
+        saved.append((opened.canvas.extent(), opened.canvas.destinationCrs()))
     default_view = project.viewSettings().defaultViewExtent()
-    if not default_view.isEmpty():
-        return _transformed(default_view, default_view.crs(), crs, project)
+    saved.append((default_view, default_view.crs()))
+    for rectangle, rectangle_crs in saved:
+        if rectangle.isEmpty():
+            continue
+        try:
+            return _transformed(rectangle, rectangle_crs, crs, project)
+        except QgsCsException:
+            continue  # saved in a CRS that cannot reach the project's: try the next
     settings = QgsMapSettings()
     settings.setDestinationCrs(crs)
     settings.setTransformContext(project.transformContext())
