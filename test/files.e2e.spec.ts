@@ -723,6 +723,8 @@ describe('accounting on the project (spec §5.1, §8)', () => {
 
     it('deleting the QGIS file clears the_qgis_file_name and status goes back to failed', async () => {
       await step();
+      // The processing the uploads queued has ended (no worker runs here): else the project stays busy.
+      await t.sql(`UPDATE jobs SET status = 'finished', finished_at = now() WHERE project_id = $1`, [projectId]);
       expectStatus(await f.remove(owner, projectId, 'project.qgs'), 204);
       const now = await f.getProject(owner, projectId);
       expect([now.the_qgis_file_name, now.status]).toEqual([null, 'failed']);
