@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { expectError, expectStatus } from './support/expectations.js';
+import { JobsRepository } from '../src/jobs/jobs.repository.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
 // Spec §10.1, §10.2 and §8 (uploads queue process_projectfile), §5.1 (`status`, `project_details`).
@@ -230,6 +231,21 @@ describe('jobs API (spec §10.2)', () => {
     expectStatus(await request(t.http).delete(`${API}/projects/${id}/`).set(auth(owner)), 204);
     expect(await t.sql(`SELECT id FROM jobs WHERE project_id = $1`, [id])).toEqual([]);
     expectError(await request(t.http).get(`${JOBS}${job.id}/`).set(auth(owner)), 404, 'object_not_found');
+  });
+
+  it('clears the log (output) of jobs that ended more than JOB_LOG_RETENTION_DAYS ago, keeping their feedback', async () => {
+    const id = await project();
+    const rows = await t.sql<{ id: string }>(
+      `INSERT INTO jobs (project_id, type, status, started_at, finished_at, feedback, output)
+       SELECT $1, 'process_projectfile', 'finished', now() - d * interval '1 day', now() - d * interval '1 day', '{"feedback_version": "2.0"}', 'log'
+         FROM unnest(ARRAY[91, 89]) AS d RETURNING id`,
+      [id],
+    );
+    // The worker runs this at start and every hour (src/worker/job-worker.service.ts).
+    expect(await t.fieldbase.app.get(JobsRepository).clearOldLogs(t.config.jobLogRetentionDays)).toBe(1);
+    const [old, recent] = await Promise.all(rows.map((row) => request(t.http).get(`${JOBS}${row.id}/`).set(auth(owner))));
+    expect(old.body).toMatchObject({ output: null, feedback: { feedback_version: '2.0' } });
+    expect(recent.body).toMatchObject({ output: 'log', feedback: { feedback_version: '2.0' } });
   });
 
   it('answers 405 to methods the routes do not have', async () => {
