@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import request from 'supertest';
-import { TINY_PNG } from './support/authz-fixtures.js';
+import { TINY_PNG } from './support/kit.js';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadFile, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
