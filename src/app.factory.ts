@@ -24,6 +24,7 @@ import { migrate } from './database/data-source.js';
 import { FileEtagBackfill } from './files/file-etag-backfill.service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { StorageCleaner } from './storage/storage-cleaner.js';
+import { JobWorker } from './worker/job-worker.service.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -58,6 +59,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
     app.get(FileEtagBackfill).start();
+    if (config.worker) app.get(JobWorker).start();
     return {
       app,
       logger,

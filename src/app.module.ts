@@ -8,12 +8,14 @@ import { dataSourceOptions } from './database/data-source.js';
 import { entities } from './entities.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { UsersModule } from './organizations/users.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
 import { StatusRepository } from './status/status.repository.js';
 import { StorageModule } from './storage/storage.module.js';
+import { WorkerModule } from './worker/worker.module.js';
 
 @Module({})
 export class AppModule {
@@ -32,11 +34,24 @@ export class AppModule {
         ProjectsModule,
         OrganizationsModule,
         CollaboratorsModule,
+        JobsModule,
         // After ProjectsModule: GET /files/thumbnails/{id}/ must match before /files/{projectId}/{path}.
         FilesModule,
+        WorkerModule,
       ],
       controllers: [StatusController],
       providers: [{ provide: APP_CONFIG, useValue: config }, StatusRepository],
+      exports: [APP_CONFIG],
+    };
+  }
+
+  /** A worker-only process (`npm run worker`): the database, the storage and the worker, no HTTP. */
+  static forWorker(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [CqrsModule.forRoot(), TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)), StorageModule, WorkerModule],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };
   }

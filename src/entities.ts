@@ -4,6 +4,7 @@ import { LoginLockout } from './auth/login-lockout.entity.js';
 import { ProjectCollaborator } from './collaborators/project-collaborator.entity.js';
 import { FileVersion } from './files/file-version.entity.js';
 import { ProjectFile } from './files/project-file.entity.js';
+import { Job, WorkerHeartbeat } from './jobs/job.entity.js';
 import { OrganizationMember } from './organizations/organization-member.entity.js';
 import { TeamMember } from './organizations/team-member.entity.js';
 import { Project } from './projects/project.entity.js';
@@ -16,4 +17,4 @@ import { StorageDeletion } from './storage/storage-deletion.entity.js';
  * `database` stays below the modules whose tables it serves. Listed, not globbed: the same list works
  * from src under jest and from dist in production.
  */
-export const entities = [Account, AuthToken, LoginLockout, OrganizationMember, TeamMember, StorageDeletion, Project, PublicProjectCount, ProjectCollaborator, ProjectFile, FileVersion];
+export const entities = [Account, AuthToken, LoginLockout, OrganizationMember, TeamMember, StorageDeletion, Project, PublicProjectCount, ProjectCollaborator, ProjectFile, FileVersion, Job, WorkerHeartbeat];

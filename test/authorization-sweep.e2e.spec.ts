@@ -65,6 +65,8 @@ import { ADMIN, startTestApp, type TestApp } from './support/test-app.js';
 //   admins only. The first `.qgs` uploaded into a project with `has_restricted_projectfiles` is a
 //   restricted file (§8), and so is `<stem>.qgd` beside the QGIS file (§5.1).
 // - A transfer (§5.6) is a PATCH with another `owner`; its permission is §6.4's "transfer owner".
+// - Jobs (§10.2): the project is named by the query (`project_id`), the body, or the job; a job of a
+//   project the caller has no role on is 403, as the project itself is (§5.4).
 
 const API = '/api/v1';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -109,6 +111,8 @@ interface Target {
   self: string;
   /** The cell's own project (project routes). */
   project: { id: string; name: string };
+  /** A job of that project, when the variant needs one. */
+  job: string;
   /** The cell's own organization (organization routes). */
   organization: string;
   /** The cell's own person, to change or delete. */
@@ -127,7 +131,7 @@ interface Variant {
   success: number;
   rule: Rule;
   /** Project fixtures the cell needs. */
-  needs?: { files?: true; thumbnail?: true; restricted?: true };
+  needs?: { files?: true; thumbnail?: true; restricted?: true; job?: true };
   /** Logout expires every token of the caller: these cells run after all others, each with a token of its own. */
   last?: true;
   /** What a successful answer may show this caller (field-level visibility, §4.1, §4.2, §6.2): a problem, or null. */
@@ -333,6 +337,16 @@ const VARIANTS: Variant[] = [
     send: (c, x) => c('delete', `${files(x)}data.txt/`) },
   { route: 'DELETE /api/v1/files/{projectId}/{path}', does: 'delete <stem>.qgd (restricted)', scope: 'project', success: 204, rule: onProject('modifyRestrictedFiles'),
     needs: { files: true, restricted: true }, subject: ownProject, send: (c, x) => c('delete', `${files(x)}project.qgd/`) },
+
+  // §10.2, §6.4: jobs. The project id is in the query or the body, or the job's.
+  { route: 'GET /api/v1/jobs', does: 'list', scope: 'project', success: 200, rule: onProject('readJobs'), needs: { job: true }, subject: ownProject,
+    send: (c, x) => c('get', `${API}/jobs/?project_id=${x.project.id}`) },
+  { route: 'GET /api/v1/jobs/{jobId}', does: 'read', scope: 'project', success: 200, rule: onProject('readJobs'), needs: { job: true }, subject: ownProject,
+    send: (c, x) => c('get', `${API}/jobs/${x.job}/`) },
+  { route: 'POST /api/v1/jobs', does: 'package', scope: 'project', success: 201, rule: onProject('triggerPackage'), needs: { files: true }, subject: ownProject,
+    send: (c, x) => c('post', `${API}/jobs/`).send({ project_id: x.project.id, type: 'package' }) },
+  { route: 'POST /api/v1/jobs', does: 'process_projectfile', scope: 'project', success: 201, rule: onProject('triggerJobs'), needs: { files: true }, subject: ownProject,
+    send: (c, x) => c('post', `${API}/jobs/`).type('form').send({ project_id: x.project.id, type: 'process_projectfile' }) },
 ];
 
 /** Routes the spec names (§9) that the OpenAPI document does not list: the document itself and the docs page. */
@@ -454,9 +468,11 @@ describe('authorization sweep: every route × every caller answers what spec §3
         collaborators,
         files: cell.variant.needs?.files === true,
         thumbnail: cell.variant.needs?.thumbnail === true,
+        job: cell.variant.needs?.job === true,
       };
     });
     const ids = await fixtures.projects(projects);
+    const jobs = new Map((await t.sql<{ project_id: string; id: string }>(`SELECT project_id, id FROM jobs`)).map((row) => [row.project_id, row.id]));
 
     for (const cell of table) {
       const name = `az-project${cell.n}`;
@@ -464,6 +480,7 @@ describe('authorization sweep: every route × every caller answers what spec §3
         n: cell.n,
         self: USERNAME[cell.caller],
         project: { id: ids.get(name) ?? '00000000-0000-4000-8000-000000000000', name },
+        job: jobs.get(ids.get(name) ?? '') ?? '00000000-0000-4000-8000-000000000000',
         organization: `az_org${cell.n}`,
         person: `az_person${cell.n}`,
         fresh: `az_new${cell.n}`,

@@ -8,17 +8,19 @@ import { checkNginxConfig, Nginx } from './support/nginx.js';
 
 /**
  * docker-compose.yml and deploy/nginx.conf as docs/deploy.md describes them: two app instances on one
- * PostgreSQL and one MinIO bucket behind nginx. No Docker engine exists here, so the file is checked
+ * PostgreSQL and one MinIO bucket behind nginx, and a worker with QGIS (docs/worker.md). No Docker engine exists here, so the file is checked
  * as data, the app's part of it through the app's own configuration loader, and nginx's part by nginx.
  */
 const ROOT = path.resolve('.');
 const composeText = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
 const nginxConfText = fs.readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8');
 const deployDoc = fs.readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
+const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 
 interface Service {
   image?: string;
-  build?: unknown;
+  build?: string | { context: string; target?: string };
+  command?: string[];
   environment?: Record<string, string>;
   depends_on?: string[] | Record<string, { condition: string }>;
   ports?: string[];
@@ -50,14 +52,15 @@ describe('docker-compose.yml', () => {
   const document = parseDocument(composeText, { merge: true });
   const compose = document.toJS() as { services: Record<string, Service>; volumes: Record<string, unknown> };
   const services = compose.services;
-  const apps = Object.keys(services).filter((name) => services[name].build !== undefined);
+  const built = Object.keys(services).filter((name) => services[name].build !== undefined);
+  const apps = built.filter((name) => name !== 'worker');
   const dependencies = (service: Service) => (Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {}));
 
-  it('is valid YAML with the services of docs/deploy.md: two app instances, PostgreSQL, MinIO and nginx', () => {
+  it('is valid YAML with the services of docs/deploy.md: two app instances, a worker, PostgreSQL, MinIO and nginx', () => {
     expect(document.errors).toEqual([]);
     expect(document.warnings).toEqual([]);
-    expect(Object.keys(services).sort()).toEqual(['app1', 'app2', 'db', 'minio', 'minio-bucket', 'nginx']);
-    expect(apps.sort()).toEqual(['app1', 'app2']);
+    expect(Object.keys(services).sort()).toEqual(['app1', 'app2', 'db', 'minio', 'minio-bucket', 'nginx', 'worker']);
+    expect(built.sort()).toEqual(['app1', 'app2', 'worker']);
     expect(services.db.image).toMatch(/^postgres:/);
     expect(services.minio.image).toMatch(/^minio\/minio/);
     expect(services.nginx.image).toMatch(/^nginx:/);
@@ -99,6 +102,37 @@ describe('docker-compose.yml', () => {
       expect(services[name].ports).toBeUndefined();
     }
     expect(() => interpolate(services.app1.environment!.ADMIN_PASSWORD, {})).toThrow('ADMIN_PASSWORD must be set');
+  });
+
+  it('runs the jobs in a worker service on the Dockerfile\'s QGIS stage, and none in the API instances', () => {
+    const worker = services.worker;
+    expect(worker.build).toEqual({ context: '.', target: 'worker' });
+    expect(worker.command).toEqual(['npm', 'run', 'worker']);
+    // The same database and storage as the instances whose jobs it runs; reachable by nobody.
+    const shared = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+    for (const name of shared) expect([name, worker.environment![name]]).toEqual([name, services.app1.environment![name]]);
+    const environment = (name: string) =>
+      loadConfig(Object.fromEntries(Object.entries(services[name].environment!).map(([key, value]) => [key, interpolate(String(value), { ADMIN_PASSWORD: 'compose-admin-password' })])));
+    expect(environment('worker').qgisPython).toBe('/usr/bin/python3');
+    expect(dependencies(worker).sort()).toEqual(['db', 'minio-bucket']);
+    expect(worker.ports).toBeUndefined();
+    for (const name of apps) expect([name, environment(name).worker]).toEqual([name, false]);
+    // The image holds the built code only: the script must run it from dist/.
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.worker).toMatch(/^node dist\/src\/\S+\.js$/);
+  });
+
+  it('builds the worker stage as Node 20 on Debian bookworm with python3-qgis and qgis-providers, and the API image by default', () => {
+    const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?\s*$/gim)].map((match) => ({ image: match[1], name: match[2], at: match.index! }));
+    const worker = stages.find((stage) => stage.name === 'worker')!;
+    expect(worker.image).toBe('node:20-bookworm-slim');
+    const body = dockerfile.slice(worker.at, stages[stages.indexOf(worker) + 1]?.at);
+    expect(body).toMatch(/apt-get install -y --no-install-recommends python3-qgis qgis-providers/);
+    expect(body).toMatch(/^COPY qgis \.\/qgis$/m);
+    expect(body).toMatch(/^CMD \["npm", "run", "worker"\]$/m);
+    // `build: .` (the API instances) builds the last stage, which is not the worker.
+    expect(stages.at(-1)!.name).toBeUndefined();
+    expect(dockerfile.slice(stages.at(-1)!.at)).not.toContain('qgis');
   });
 
   it('puts nginx with deploy/nginx.conf in front, proxying to both instances', () => {

@@ -75,7 +75,7 @@ describe('the interactive docs page in a browser', () => {
     const response = await tryItOut(page, /^\/api\/v1\/status\/?$/);
     expect((await response.locator('.response-col_status').first().innerText()).trim()).toBe('200');
     const body = await response.locator('.response-col_description pre.microlight').first().innerText();
-    expect(JSON.parse(body)).toEqual({ database: 'ok', storage: 'ok' });
+    expect(JSON.parse(body)).toEqual({ database: 'ok', storage: 'ok', worker: 'off' });
     await response.first().scrollIntoViewIfNeeded();
     expect(errors).toEqual([]);
     expect(foreignRequests).toEqual([]);

@@ -96,7 +96,7 @@ describe('HTTP conventions (spec §1–§2)', () => {
   it('answers GET /status/ without authentication', async () => {
     const res = await request(t.http).get('/api/v1/status/');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ database: 'ok', storage: 'ok' });
+    expect(res.body).toEqual({ database: 'ok', storage: 'ok', worker: 'off' });
   });
 
   it('serves the interactive docs with and without the slash, without redirecting', async () => {

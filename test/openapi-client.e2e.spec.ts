@@ -63,7 +63,7 @@ describe('a client generated from the OpenAPI document', () => {
 
   it('logs in, builds an organization and a team, and creates, pages, updates, transfers and deletes projects with their thumbnail and collaborators', async () => {
     const anonymous = client();
-    expect((await anonymous.GET('/api/v1/status', {})).data).toEqual({ database: 'ok', storage: 'ok' });
+    expect((await anonymous.GET('/api/v1/status', {})).data).toEqual({ database: 'ok', storage: 'ok', worker: 'off' });
 
     // Login with a form body, as the SDK sends it; a wrong password and a missing token are envelopes.
     const adminLogin = await anonymous.POST('/api/v1/auth/login', { body: { username: ADMIN.username, password: ADMIN.password }, ...AS_FORM });

@@ -76,10 +76,10 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
       expect(Math.abs(Date.parse(created.body.created_at) - Date.now())).toBeLessThan(60_000);
     });
 
-    it('is stored: GET answers the same object', async () => {
+    it('is stored: GET answers the same object, with project_details (§5.1: only there)', async () => {
       const res = await p.get(alice, created.body.id);
       expectStatus(res, 200);
-      expect(res.body).toEqual(created.body);
+      expect(res.body).toEqual({ ...created.body, project_details: null });
     });
 
     it('has can_repackage false for a template', async () => {

@@ -265,7 +265,7 @@ describe('PATCH / PUT /api/v1/projects/{id}/ (spec §5.6)', () => {
     it('renaming a project with a QGIS file to shared_datasets is 400 qgis_project_file_not_allowed', async () => {
       const person = await t.createPerson('qgisowner');
       const { id } = await p.project(person, 'has-qgis');
-      await t.sql(`UPDATE projects SET the_qgis_file_name = 'has-qgis.qgs' WHERE id = $1`, [id]);
+      await t.sql(`UPDATE projects SET the_qgis_file_name = 'has-qgis.qgs', project_details = '{}' WHERE id = $1`, [id]);
       expectError(await p.patch(person, id, { name: 'shared_datasets' }), 400, 'qgis_project_file_not_allowed');
       const after = (await p.get(person, id)).body;
       expect([after.name, after.project_type, after.status]).toEqual(['has-qgis', 'regular', 'ok']);

@@ -365,7 +365,7 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
   it('GET /status/ reports the storage ok', async () => {
     const res = await request(t.http).get('/api/v1/status/');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ database: 'ok', storage: 'ok' });
+    expect(res.body).toEqual({ database: 'ok', storage: 'ok', worker: 'off' });
   });
 
   describe('thumbnail', () => {

@@ -113,7 +113,7 @@ describe('two instances on one database and one storage (spec §9 scale-out)', (
     for (const server of [a, b]) {
       const res = await call(server, 'GET', '/status/');
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ database: 'ok', storage: 'ok' });
+      expect(await res.json()).toEqual({ database: 'ok', storage: 'ok', worker: 'off' });
     }
   });
 

@@ -158,6 +158,7 @@ const PATH_PARAMETERS: Record<string, Omit<ParameterObject, 'name' | 'in'>> = {
   organization: { description: "The organization's name, case-insensitive", schema: { type: 'string' } },
   team: { description: "The team's short name (without \"@organization/\"), case-insensitive", schema: { type: 'string' } },
   username: { description: 'An account name, case-insensitive', schema: { type: 'string' } },
+  jobId: { description: 'The job id: a UUID (upper case accepted); anything else is 400', schema: { type: 'string', format: 'uuid' } },
   path: { description: 'Relative file path with "/" separators (URL-encoded); no empty, "." or ".." segment, at most 1024 characters', schema: { type: 'string' } },
 };
 
@@ -168,6 +169,7 @@ const TAGS = [
   { name: 'projects', description: 'Projects and their thumbnails (spec §5)' },
   { name: 'collaborators', description: 'Who holds which role on a project (spec §6.3)' },
   { name: 'files', description: 'Project files and their versions (spec §8)' },
+  { name: 'jobs', description: 'Background work on a project by the QGIS worker (spec §10)' },
   { name: 'status', description: 'Health (spec §9)' },
 ];
 

@@ -28,7 +28,22 @@ describe('configuration from the environment (spec §9)', () => {
       loginLockoutMinutes: 30,
       adminUsername: null,
       logLevel: 'info',
+      worker: true,
+      workerConcurrency: 1,
+      jobTimeoutSeconds: 600,
+      jobMemoryMb: 1000,
+      qgisPython: '/usr/bin/python3',
+      jobLogRetentionDays: 90,
+      jobLeaseSeconds: 30,
     });
+  });
+
+  it('reads the worker settings (spec §13)', () => {
+    expect(
+      loadConfig({ WORKER: 'false', WORKER_CONCURRENCY: '4', JOB_TIMEOUT_SECONDS: '30', JOB_MEMORY_MB: '2000', QGIS_PYTHON: '/opt/qgis/bin/python3', JOB_LOG_RETENTION_DAYS: '7', JOB_LEASE_SECONDS: '10' }),
+    ).toMatchObject({ worker: false, workerConcurrency: 4, jobTimeoutSeconds: 30, jobMemoryMb: 2000, qgisPython: '/opt/qgis/bin/python3', jobLogRetentionDays: 7, jobLeaseSeconds: 10 });
+    expect(loadConfig({ WORKER: '0' }).worker).toBe(false);
+    expect(loadConfig({ WORKER: 'True' }).worker).toBe(true);
   });
 
   it.each([
@@ -46,6 +61,14 @@ describe('configuration from the environment (spec §9)', () => {
     ['LOGIN_MAX_FAILURES', 'x'],
     ['LOG_LEVEL', 'loud'],
     ['STORAGE_DRIVER', 'ftp'],
+    ['WORKER', 'maybe'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['WORKER_CONCURRENCY', 'two'],
+    ['JOB_TIMEOUT_SECONDS', '0'],
+    ['JOB_TIMEOUT_SECONDS', '1.5'],
+    ['JOB_MEMORY_MB', '10'],
+    ['JOB_LOG_RETENTION_DAYS', '0'],
+    ['JOB_LEASE_SECONDS', '1'],
   ])('stops on a bad %s (%s), naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -36,6 +36,19 @@ export interface AppConfig {
   adminPassword: string | null;
   adminEmail: string | null;
   logLevel: LogLevel;
+  /** Run a job worker in this process (spec §13). */
+  worker: boolean;
+  /** Jobs one worker process runs at once (on different projects). */
+  workerConcurrency: number;
+  jobTimeoutSeconds: number;
+  /** The memory a job's process group may use (resident), in MiB. */
+  jobMemoryMb: number;
+  /** The Python interpreter that can `import qgis`. */
+  qgisPython: string;
+  /** A finished job's log (`output`) is cleared after this many days. */
+  jobLogRetentionDays: number;
+  /** How long a claimed job stays its worker's without a heartbeat before any worker ends it `WORKER_LOST`. */
+  jobLeaseSeconds: number;
 }
 
 /** S3-compatible object storage (AWS S3, MinIO, …) for STORAGE_DRIVER=s3. */
@@ -211,6 +224,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminPassword,
     adminEmail: read('ADMIN_EMAIL'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    worker: boolean('WORKER', true),
+    workerConcurrency: integer('WORKER_CONCURRENCY', 1, 1),
+    jobTimeoutSeconds: integer('JOB_TIMEOUT_SECONDS', 600, 1),
+    jobMemoryMb: integer('JOB_MEMORY_MB', 1000, 64),
+    qgisPython: read('QGIS_PYTHON') ?? '/usr/bin/python3',
+    jobLogRetentionDays: integer('JOB_LOG_RETENTION_DAYS', 90, 1),
+    jobLeaseSeconds: integer('JOB_LEASE_SECONDS', 30, 2),
   });
 }
 

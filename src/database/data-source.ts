@@ -8,6 +8,7 @@ import { CoveringListIndexes1764748800000 } from './migrations/1764748800000-cov
 import { PublicProjectCounts1764835200000 } from './migrations/1764835200000-public-project-counts.js';
 import { FileEtags1765000000000 } from './migrations/1765000000000-file-etags.js';
 import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-version.js';
+import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const migrations = [
@@ -20,6 +21,7 @@ export const migrations = [
   PublicProjectCounts1764835200000,
   FileEtags1765000000000,
   QgisVersion1765000000001,
+  Jobs1765100000000,
 ];
 
 /** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
 import { UploadProjectFileHandler } from './commands/upload-project-file.command.js';
@@ -12,7 +13,7 @@ import { GetProjectFileHandler } from './queries/get-project-file.query.js';
 import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 
 @Module({
-  imports: [AccountsModule, ProjectsModule],
+  imports: [AccountsModule, ProjectsModule, JobsModule],
   controllers: [FilesController],
   providers: [
     UploadProjectFileHandler,

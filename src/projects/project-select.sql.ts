@@ -7,7 +7,8 @@
 /** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
 const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
   p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
-  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name, p.qgis_version`;
+  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name, p.qgis_version,
+  EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed`;
 
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
@@ -30,6 +31,6 @@ export function projectPageSql(page: { ctes: string; pageSql: string; role: stri
 }
 
 /** One project whether or not the caller has a role on it (null role fields then). */
-export function projectMaybeWithRoleSql(roles: string, rest: string): string {
-  return `SELECT ${PROJECT_COLUMNS} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
+export function projectMaybeWithRoleSql(roles: string, rest: string, options: { details?: boolean } = {}): string {
+  return `SELECT ${PROJECT_COLUMNS}${options.details ? ', p.project_details' : ''} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
 }

@@ -93,6 +93,14 @@ export class Project {
   @Column({ name: 'thumbnail_etag', type: 'varchar', length: 64, nullable: true })
   thumbnailEtag: string | null;
 
+  /** The thumbnail was rendered by process_projectfile, so the next one may replace it; a person's may not. */
+  @Column({ name: 'thumbnail_from_job', type: 'boolean', default: false })
+  thumbnailFromJob: boolean;
+
+  /** What the last successful process_projectfile found (spec §10.4); null before one or after one failed. */
+  @Column({ name: 'project_details', type: 'jsonb', nullable: true })
+  projectDetails: Record<string, unknown> | null;
+
   /** The owner's username, lower-cased, for index-ordered lists: set by a trigger on insert and transfer. */
   @Column({ name: 'owner_name_lower', type: 'text' })
   ownerNameLower: string;

@@ -13,7 +13,7 @@ import { DeleteProjectCommand } from './commands/delete-project.command.js';
 import { UpdateProjectCommand } from './commands/update-project.command.js';
 import { UploadProjectThumbnailCommand } from './commands/upload-project-thumbnail.command.js';
 import { CreateProjectBody, ListProjectsParams, ProjectSearchParams, UpdateProjectBody } from './dto/project-requests.dto.js';
-import { ProjectResponse } from './dto/project.dto.js';
+import { ProjectDetailResponse, ProjectResponse } from './dto/project.dto.js';
 import { GetProjectThumbnailQuery } from './queries/get-project-thumbnail.query.js';
 import { GetProjectQuery } from './queries/get-project.query.js';
 import { ListProjectsQuery } from './queries/list-projects.query.js';
@@ -85,9 +85,9 @@ export class ProjectsController {
   @ApiOperation({
     operationId: 'getProject',
     summary: 'One project',
-    description: '404 when no such project exists; 403 when it exists and the caller has no role on it.',
+    description: '404 when no such project exists; 403 when it exists and the caller has no role on it. With `project_details`, which lists leave out.',
   })
-  @ApiOk(ProjectResponse)
+  @ApiOk(ProjectDetailResponse)
   @ApiErrors(400, 403, 404)
   get(@Param('projectId') projectId: string, @CurrentActor() actor: Actor) {
     return this.queries.execute(new GetProjectQuery(actor, projectId.toLowerCase()));

@@ -14,6 +14,8 @@ import type { ProjectRole, RoleOrigin } from './roles/roles.js';
 
 /** One project ($1) as a user ($2) sees it, null role fields when they have none. */
 const PROJECT_AS_SEEN_BY = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1');
+/** The same, with what the last successful process_projectfile found (GET /projects/{id}/ only). */
+const PROJECT_WITH_DETAILS = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1', { details: true });
 
 /** The caller's ($2) role on one project ($1); no row when the project does not exist. */
 const ROLE_ON_PROJECT = `SELECT p.id, r.role, r.origin FROM projects p
@@ -68,8 +70,8 @@ export class ProjectsRepository extends SqlRepository {
   }
 
   /** The row of the project object as `userId` sees it (null role fields when they have none). */
-  async findAsSeenBy(userId: string, projectId: string): Promise<ProjectRow | undefined> {
-    const [row] = await this.prepared<ProjectRow>(PROJECT_AS_SEEN_BY, [projectId, userId]);
+  async findAsSeenBy(userId: string, projectId: string, options: { details?: boolean } = {}): Promise<ProjectRow | undefined> {
+    const [row] = await this.prepared<ProjectRow>(options.details ? PROJECT_WITH_DETAILS : PROJECT_AS_SEEN_BY, [projectId, userId]);
     return row;
   }
 
@@ -113,7 +115,8 @@ export class ProjectsRepository extends SqlRepository {
   }
 
   async setThumbnail(projectId: string, thumbnail: { key: string; contentType: string; etag: string }): Promise<void> {
-    await this.projects.update({ id: projectId }, { thumbnailKey: thumbnail.key, thumbnailContentType: thumbnail.contentType, thumbnailEtag: thumbnail.etag });
+    // A person's thumbnail: process_projectfile no longer replaces it (spec §10.4).
+    await this.projects.update({ id: projectId }, { thumbnailKey: thumbnail.key, thumbnailContentType: thumbnail.contentType, thumbnailEtag: thumbnail.etag, thumbnailFromJob: false });
   }
 
   async delete(projectId: string): Promise<void> {

@@ -29,6 +29,8 @@ export interface ProjectFixture {
   /** `data.txt`, and the QGIS file `project.qgs` with its restricted `project.qgd`. */
   files: boolean;
   thumbnail: boolean;
+  /** A pending process_projectfile job (spec §10). */
+  job?: boolean;
 }
 
 /** The file names `files` stores, and their content. */
@@ -170,18 +172,20 @@ export function authzFixtures(t: TestApp) {
            FROM unnest($1::uuid[], $2::text[]) AS x(project, key) WHERE p.id = x.project`,
         [thumbnails.map((th) => th.project), thumbnails.map((th) => th.key), createHash('md5').update(TINY_PNG).digest('hex')],
       );
+      await t.sql(`INSERT INTO jobs (project_id, type) SELECT unnest($1::uuid[]), 'process_projectfile'`, [projects.filter((p) => p.job).map((p) => ids.get(p.name))]);
       return ids;
     },
 
     /**
-     * A fingerprint of each project (its row, collaborators, files and versions), by name (the sweep's
+     * A fingerprint of each project (its row, collaborators, files and versions, jobs), by name (the sweep's
      * names are unique across owners), or 'gone': a refused request must change none.
      */
     async projectFingerprints(names: string[]): Promise<Map<string, string>> {
       const rows = await t.sql<{ name: string; print: string }>(
         `SELECT p.name, md5(to_jsonb(p)::text
                  || coalesce((SELECT string_agg(c.collaborator_id || ':' || c.role || ':' || c.updated_at, ',' ORDER BY c.collaborator_id) FROM project_collaborators c WHERE c.project_id = p.id), '')
-                 || coalesce((SELECT string_agg(f.name || ':' || v.id, ',' ORDER BY f.name, v.id) FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = p.id), '')) AS print
+                 || coalesce((SELECT string_agg(f.name || ':' || v.id, ',' ORDER BY f.name, v.id) FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = p.id), '')
+                 || coalesce((SELECT string_agg(j.id::text, ',' ORDER BY j.id) FROM jobs j WHERE j.project_id = p.id), '')) AS print
            FROM projects p WHERE p.name = ANY($1::text[])`,
         [names],
       );

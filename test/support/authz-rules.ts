@@ -121,6 +121,9 @@ export const PROJECT_ACTIONS = {
   manageCollaborators:            [Y,    Y,      _,     _,       _],
   touchAdminCollaborator:         [Y,    _,      _,     _,       _],
   deleteProject:                  [Y,    _,      _,     _,       _],
+  readJobs:                       [Y,    Y,      Y,     Y,       Y],
+  triggerPackage:                 [Y,    Y,      Y,     Y,       Y],
+  triggerJobs:                    [Y,    Y,      Y,     Y,       _], // process_projectfile, delta_apply
 } as const satisfies Record<string, readonly [boolean, boolean, boolean, boolean, boolean]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;
 

@@ -23,7 +23,8 @@ export class ServerProcess {
     const port = await freePort();
     const child = spawn(process.execPath, [path.resolve(cwd, script)], {
       cwd,
-      env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', ...env },
+      // The job worker (and its QGIS) only where a test asks for it.
+      env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', WORKER: 'false', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServerProcess(child, port);

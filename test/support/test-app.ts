@@ -112,6 +112,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
     ADMIN_EMAIL: 'admin@example.com',
+    // Tests that need the job worker (and QGIS) turn it on; the others leave their jobs pending.
+    WORKER: 'false',
     ...testStorageEnv(),
     ...env,
   };

@@ -30,7 +30,7 @@ export class ProjectResponse {
   @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
   @ApiProperty({
     enum: ['ok', 'busy', 'failed'],
-    description: '`failed` when the project has no QGIS file and is not shared_datasets; else `ok` (`busy`: background work pending, not produced today)',
+    description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
   })
   status: 'ok' | 'busy' | 'failed';
   @ApiProperty({
@@ -59,6 +59,18 @@ export class ProjectResponse {
   qgis_version: string | null;
 }
 
+/** GET /projects/{id}/: the project with what its last successful process_projectfile found (spec §10.4); lists leave it out. */
+export class ProjectDetailResponse extends ProjectResponse {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      '`{project_name, crs, extent, qgis_version, attachment_dirs, data_dirs, ordered_layer_ids, layers_by_id}` from the last successful process_projectfile; null before one, or after one failed',
+  })
+  project_details: Record<string, unknown> | null;
+}
+
 export interface ProjectRow {
   id: string;
   name: string;
@@ -81,9 +93,26 @@ export interface ProjectRow {
   file_storage_bytes: string | number;
   the_qgis_file_name: string | null;
   qgis_version: string | null;
+  /** Some job of the project is pending, queued or started. */
+  busy: boolean;
+  /** project_details is set: the last process_projectfile succeeded. */
+  processed: boolean;
+  /** Only where asked for (GET /projects/{id}/). */
+  project_details?: Record<string, unknown> | null;
 }
 
 const iso = (date: Date | null) => (date === null ? null : new Date(date).toISOString());
+
+/** Spec §5.1. */
+function projectStatus(row: ProjectRow): ProjectResponse['status'] {
+  if (row.busy) return 'busy';
+  if (row.project_type !== 'shared_datasets' && (row.the_qgis_file_name === null || !row.processed)) return 'failed';
+  return 'ok';
+}
+
+export function toProjectDetailResponse(row: ProjectRow): ProjectDetailResponse {
+  return { ...toProjectResponse(row), project_details: row.project_details ?? null };
+}
 
 export function toProjectResponse(row: ProjectRow): ProjectResponse {
   const packaged = row.data_last_packaged_at;
@@ -103,8 +132,7 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     restricted_data_last_updated_at: iso(row.restricted_data_last_updated_at),
     can_repackage: row.project_type !== 'template',
     needs_repackaging: !(packaged !== null && updated !== null && new Date(packaged) >= new Date(updated)),
-    // `busy` needs background work on projects, which does not exist yet.
-    status: row.the_qgis_file_name === null && row.project_type !== 'shared_datasets' ? 'failed' : 'ok',
+    status: projectStatus(row),
     user_role: row.role,
     user_role_origin: row.origin,
     shared_datasets_project_id: row.shared_datasets_project_id,

@@ -1,11 +1,11 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Actor } from '../../common/actor.js';
 import { ObjectNotFound } from '../../common/errors.js';
-import { toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
+import { toProjectDetailResponse, toProjectResponse, type ProjectDetailResponse, type ProjectResponse } from '../dto/project.dto.js';
 import { ProjectsRepository } from '../projects.repository.js';
 
 /** GET /projects/{id}/ (the guard has checked the id and the caller's role). */
-export class GetProjectQuery extends Query<ProjectResponse> {
+export class GetProjectQuery extends Query<ProjectDetailResponse> {
   constructor(
     readonly actor: Actor,
     readonly projectId: string,
@@ -18,8 +18,10 @@ export class GetProjectQuery extends Query<ProjectResponse> {
 export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
   constructor(private readonly projects: ProjectsRepository) {}
 
-  execute({ actor, projectId }: GetProjectQuery): Promise<ProjectResponse> {
-    return loadProject(this.projects, actor.id, projectId);
+  async execute({ actor, projectId }: GetProjectQuery): Promise<ProjectDetailResponse> {
+    const row = await this.projects.findAsSeenBy(actor.id, projectId, { details: true });
+    if (!row) throw new ObjectNotFound('No such project');
+    return toProjectDetailResponse(row);
   }
 }
 

@@ -10,6 +10,9 @@ const EXPECTED: Record<ProjectAction, ProjectRole[]> = {
   update: ['admin', 'manager'],
   manageCollaborators: ['admin', 'manager'],
   delete: ['admin'],
+  // Jobs (§10.2): every role may ask for a package; process_projectfile and delta_apply need reporter or more.
+  triggerPackage: ['admin', 'manager', 'editor', 'reporter', 'reader'],
+  triggerJobs: ['admin', 'manager', 'editor', 'reporter'],
 };
 
 describe('project permissions (spec §6.4)', () => {

@@ -19,6 +19,9 @@ export const PERMISSIONS = {
   update: ['admin', 'manager'],
   manageCollaborators: ['admin', 'manager'],
   delete: ['admin'],
+  /** Jobs (spec §10.2): every role lists and reads them and may ask for a package. */
+  triggerPackage: ['admin', 'manager', 'editor', 'reporter', 'reader'],
+  triggerJobs: ['admin', 'manager', 'editor', 'reporter'],
 } as const satisfies Record<string, readonly ProjectRole[]>;
 export type ProjectAction = keyof typeof PERMISSIONS;
 
