@@ -40,6 +40,15 @@ export function pngSize(png: Buffer): { width: number; height: number } {
 }
 
 export const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+/** Spec §8's md5sum: the md5 up to 8 MiB; above, the md5 of the 8 MiB parts' binary md5s, `-`, the part count. */
+export function s3Etag(bytes: Buffer): string {
+  const part = 8 * 1024 * 1024;
+  if (bytes.length <= part) return md5(bytes);
+  const parts: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += part) parts.push(createHash('md5').update(bytes.subarray(at, at + part)).digest());
+  return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
+}
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Each segment URL-encoded, the `/` separators kept. */
