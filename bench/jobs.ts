@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
-import { makeProject, runJobScript, runQgisScript, type JobRun, type MadeProject } from '../test/support/qgis.js';
+import { makeProject, runJobScript, runQgisScript, type MadeProject } from '../test/support/qgis.js';
 import { ROOT, rssMb, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
 
 const { values } = parseArgs({
