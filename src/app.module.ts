@@ -8,6 +8,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { PackagesModule } from './packages/packages.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
@@ -31,6 +32,7 @@ export class AppModule {
         OrganizationsModule,
         CollaboratorsModule,
         JobsModule,
+        PackagesModule,
         // After ProjectsModule: GET /files/thumbnails/{id}/ must match before /files/{projectId}/{path}.
         FilesModule,
         WorkerModule,

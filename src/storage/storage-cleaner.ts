@@ -74,11 +74,12 @@ export class StorageCleaner implements OnApplicationShutdown {
     // (on this instance or another) may still be committing.
     const graceMs = this.config.storageOrphanGraceSeconds * 1000;
     let orphans = 0;
-    for (const prefix of ['projects/', 'thumbnails/']) {
+    for (const prefix of ['projects/', 'thumbnails/', 'packages/']) {
       for await (const object of this.storage.list(prefix)) {
         if (now - object.modifiedAt.getTime() < graceMs) continue;
         const [known] = await this.db.query(
-          `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`,
+          `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1
+           UNION ALL SELECT 1 FROM package_files WHERE storage_key = $1 LIMIT 1`,
           [object.key],
         );
         if (known) continue;

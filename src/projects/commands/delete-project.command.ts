@@ -27,7 +27,8 @@ export class DeleteProjectHandler implements ICommandHandler<DeleteProjectComman
       await db.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
       const rows: { storage_key: string }[] = await db.query(
         `SELECT v.storage_key FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1
-         UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL`,
+         UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL
+         UNION ALL SELECT storage_key FROM package_files WHERE project_id = $1`,
         [projectId],
       );
       await db.query(`DELETE FROM projects WHERE id = $1`, [projectId]);

@@ -19,7 +19,7 @@ export class ProjectResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`' }) restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
-  @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
+  @ApiProperty({ description: 'False only when the project was processed and has no online layer (PostGIS, WFS…), both data timestamps are set, and the latest successful package job finished after data_last_updated_at' }) needs_repackaging: boolean;
   @ApiProperty({
     enum: ['ok', 'busy', 'failed'],
     description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
@@ -53,7 +53,9 @@ export class ProjectDetailResponse extends ProjectResponse {
 const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
   p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
   p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name,
-  EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed`;
+  EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed,
+  EXISTS (SELECT 1 FROM jsonb_each(p.project_details->'layers_by_id') l WHERE coalesce(l.value->>'filename', '') = '') AS has_online_layers,
+  (SELECT max(j.finished_at) FROM jobs j WHERE j.project_id = p.id AND j.type = 'package' AND j.status = 'finished') AS last_package_finished_at`;
 
 const RELATED = `JOIN accounts o ON o.id = p.owner_id
   LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
@@ -105,6 +107,10 @@ export interface ProjectRow {
   busy: boolean;
   /** project_details is set: the last process_projectfile succeeded. */
   processed: boolean;
+  /** Some layer of project_details reads no file (PostGIS, WFS…): its data may change unseen. */
+  has_online_layers: boolean;
+  /** When the newest successful package job finished. */
+  last_package_finished_at: Date | null;
   /** Only where asked for (GET /projects/{id}/). */
   project_details?: Record<string, unknown> | null;
 }
@@ -116,6 +122,14 @@ function projectStatus(row: ProjectRow): ProjectResponse['status'] {
   if (row.busy) return 'busy';
   if (row.project_type !== 'shared_datasets' && (row.the_qgis_file_name === null || !row.processed)) return 'failed';
   return 'ok';
+}
+
+/** Spec §5.1: false only for a processed project without online layers, packaged after its data last changed. */
+function needsRepackaging(row: ProjectRow): boolean {
+  const packaged = row.last_package_finished_at;
+  const updated = row.data_last_updated_at;
+  if (!row.processed || row.has_online_layers || row.data_last_packaged_at === null || updated === null || packaged === null) return true;
+  return new Date(packaged) <= new Date(updated);
 }
 
 export function toProjectDetailResponse(row: ProjectRow): ProjectDetailResponse {
@@ -139,7 +153,7 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     data_last_updated_at: iso(updated),
     restricted_data_last_updated_at: iso(row.restricted_data_last_updated_at),
     can_repackage: row.project_type !== 'template',
-    needs_repackaging: !(packaged !== null && updated !== null && new Date(packaged) >= new Date(updated)),
+    needs_repackaging: needsRepackaging(row),
     status: projectStatus(row),
     user_role: row.role,
     user_role_origin: row.origin,

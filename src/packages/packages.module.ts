@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { PackagesController } from './packages.controller.js';
+import { PackagesRepository } from './packages.repository.js';
+import { GetLatestPackageHandler } from './queries/get-latest-package.query.js';
+import { GetPackageFileHandler } from './queries/get-package-file.query.js';
+
+@Module({
+  imports: [JobsModule],
+  controllers: [PackagesController],
+  providers: [GetLatestPackageHandler, GetPackageFileHandler, PackagesRepository],
+  exports: [PackagesRepository],
+})
+export class PackagesModule {}
