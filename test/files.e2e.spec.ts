@@ -653,11 +653,11 @@ describe('accounting on the project (spec §5.1, §8)', () => {
       previous = now;
     });
 
-    it('the first .qgs sets the_qgis_file_name, status ok and both timestamps', async () => {
+    it('the first .qgs sets the_qgis_file_name, both timestamps, and status busy (it queued processing, §8; no worker runs here)', async () => {
       await step();
       await f.put(owner, projectId, 'project.qgs', Buffer.from('<qgis/>'));
       const now = await f.getProject(owner, projectId);
-      expect([now.the_qgis_file_name, now.status]).toEqual(['project.qgs', 'ok']);
+      expect([now.the_qgis_file_name, now.status]).toEqual(['project.qgs', 'busy']);
       expect(later(now.data_last_updated_at, previous.data_last_updated_at)).toBe(true);
       expect(now.restricted_data_last_updated_at).toMatch(ISO_Z);
       previous = now;
@@ -687,7 +687,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
       expectStatus(res, 201);
       expect(res.body.versions).toHaveLength(2);
       const now = await f.getProject(owner, projectId);
-      expect([now.the_qgis_file_name, now.status]).toEqual(['project.qgs', 'ok']);
+      expect([now.the_qgis_file_name, now.status]).toEqual(['project.qgs', 'busy']);
       expect(later(now.restricted_data_last_updated_at, previous.restricted_data_last_updated_at)).toBe(true);
       previous = now;
     });
@@ -733,14 +733,14 @@ describe('accounting on the project (spec §5.1, §8)', () => {
       const res = await f.upload(owner, projectId, 'renamed.qgz', Buffer.from('zip'));
       expectStatus(res, 201);
       const now = await f.getProject(owner, projectId);
-      expect([now.the_qgis_file_name, now.status]).toEqual(['renamed.qgz', 'ok']);
+      expect([now.the_qgis_file_name, now.status]).toEqual(['renamed.qgz', 'busy']);
     });
 
     it('the same facts show in the projects list', async () => {
       const res = await request(t.http).get(PROJECTS).set(auth(owner));
       expectStatus(res, 200);
       const listed = res.body.find((p: any) => p.id === projectId);
-      expect(listed).toEqual(expect.objectContaining({ the_qgis_file_name: 'renamed.qgz', status: 'ok', file_storage_bytes: (await f.getProject(owner, projectId)).file_storage_bytes }));
+      expect(listed).toEqual(expect.objectContaining({ the_qgis_file_name: 'renamed.qgz', status: 'busy', file_storage_bytes: (await f.getProject(owner, projectId)).file_storage_bytes }));
     });
   });
 

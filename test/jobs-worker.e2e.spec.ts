@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import request from 'supertest';
 import { TINY_PNG } from './support/authz-fixtures.js';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadFile, uploadProject, waitFor } from './support/jobs.js';
@@ -95,10 +97,21 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
   });
 
   it('a file that is not a readable project fails the job (INVALID_PROJECT_FILE): no project_details, status failed', async () => {
+    // Uploads refuse such a file (invalid_qgis_project_file); one stored before that check existed is
+    // put in place the way an upload stores it, and processed on request.
     const id = await project();
-    await uploadFile(t.http, token, id, 'cut.qgs', Buffer.from('<!DOCTYPE qgis><qgis version="3.22.16-Białowieża" projectname=""><title>cu'));
-    const [queued] = await jobsOf(t.http, token, id);
-    const job = await jobEnded(t.http, token, queued.id);
+    const key = `projects/${id}/${randomUUID()}`;
+    const content = Buffer.from('<!DOCTYPE qgis><qgis version="3.22.16-Białowieża" projectname=""><title>cu');
+    await t.storage.put(key, Readable.from([content]));
+    await t.sql(
+      `WITH f AS (INSERT INTO project_files (project_id, name) VALUES ($1, 'cut.qgs') RETURNING id)
+       INSERT INTO file_versions (file_id, storage_key, size, md5, sha256) SELECT f.id, $2, $3, '', '' FROM f`,
+      [id, key, content.length],
+    );
+    await t.sql(`UPDATE projects SET the_qgis_file_name = 'cut.qgs' WHERE id = $1`, [id]);
+    const res = await request(t.http).post(`${API}/jobs/`).set(auth(token)).send({ project_id: id, type: 'process_projectfile' });
+    expect(res.status).toBe(201);
+    const job = await jobEnded(t.http, token, res.body.id);
     expect(job).toMatchObject({ status: 'failed', feedback: expect.objectContaining({ error_type: 'INVALID_PROJECT_FILE', error: expect.stringContaining('cut.qgs') }) });
     expect(await details(id)).toMatchObject({ status: 'failed', project_details: null });
     expect((await request(t.http).get(`${API}/files/thumbnails/${id}/`).set(auth(token))).status).toBe(404);

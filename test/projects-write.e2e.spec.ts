@@ -218,10 +218,10 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
       expect(Math.abs(Date.parse(created.body.created_at) - Date.now())).toBeLessThan(60_000);
     });
 
-    it('is stored: GET answers the same object', async () => {
+    it('is stored: GET answers the same object, with project_details (§5.1: only there)', async () => {
       const res = await p.get(alice, created.body.id);
       expectStatus(res, 200);
-      expect(res.body).toEqual(created.body);
+      expect(res.body).toEqual({ ...created.body, project_details: null });
     });
 
     it('has can_repackage false for a template', async () => {
@@ -805,7 +805,7 @@ describe('PATCH / PUT /api/v1/projects/{id}/ (spec §5.6)', () => {
     it('renaming a project with a QGIS file to shared_datasets is 400 qgis_project_file_not_allowed', async () => {
       const person = await t.createPerson('qgisowner');
       const { id } = await p.project(person, 'has-qgis');
-      await t.sql(`UPDATE projects SET the_qgis_file_name = 'has-qgis.qgs' WHERE id = $1`, [id]);
+      await t.sql(`UPDATE projects SET the_qgis_file_name = 'has-qgis.qgs', project_details = '{}' WHERE id = $1`, [id]);
       expectError(await p.patch(person, id, { name: 'shared_datasets' }), 400, 'qgis_project_file_not_allowed');
       const after = (await p.get(person, id)).body;
       expect([after.name, after.project_type, after.status]).toEqual(['has-qgis', 'regular', 'ok']);

@@ -160,16 +160,16 @@ export class JobWorker implements BeforeApplicationShutdown {
     try {
       workdir = await prepareJobFolder(this.storage, files, { id: job.id, type: job.type, project_id: job.project_id, project_file: job.the_qgis_file_name });
       if (isStopped() || !(await this.jobs.markStarted(job.id, this.id))) return;
-      const process = runQgisScript({
+      const script = runQgisScript({
         python: this.config.qgisPython,
         script: path.join(QGIS_SCRIPTS_DIR, `${job.type}.py`),
         workdir,
         timeoutMs: this.config.jobTimeoutSeconds * 1000,
         memoryMb: this.config.jobMemoryMb,
       });
-      onStop(process.stop);
-      if (isStopped()) process.stop();
-      const run = await process.result;
+      onStop(script.stop);
+      if (isStopped()) script.stop();
+      const run = await script.result;
       if (run.killed === 'stopped') return; // the job is no longer this worker's: nothing to store
       const outcome = readOutcome(workdir, run, { timeoutSeconds: this.config.jobTimeoutSeconds, memoryMb: this.config.jobMemoryMb });
       await this.end(job, outcome, run.output, workdir);
