@@ -9,7 +9,7 @@ GeoPackages), postgres_password (a PostGIS layer whose datasource holds a user a
 listens on its port, so it is invalid), and for packaging: areas_gpkg_id (a GeoPackage whose key
 column is `id`, no `fid`), areas_shp (a shapefile), table_csv (a CSV without geometry, read by OGR),
 sites_csv_text (a CSV of x/y read by QGIS's delimited text provider: no key a package could keep),
-dem_tif (a GeoTIFF with an .aux.xml side file).
+dem_tif (a GeoTIFF with an .aux.xml side file), big:<n> (one GeoPackage layer of n points).
 --layer-actions kind=action,... sets QFieldSync/cloud_action per layer; --future-xml adds elements
 no QGIS knows (as a project saved by a newer QGIS), which a package must keep. Prints one JSON line:
 the project file, every file written (relative to outdir) and the layer ids by kind.
@@ -76,6 +76,15 @@ def points_gpkg(outdir, filename="points.gpkg", offset=0.0):
     path = write_layer(outdir, filename, "GPKG", "Point", fields, rows)
     return QgsVectorLayer(f"{path}|layername={os.path.splitext(filename)[0]}",
                           os.path.splitext(filename)[0], "ogr")
+
+
+def big_gpkg(outdir, count):
+    """One GeoPackage layer of `count` points with a few attributes (the packaging bench)."""
+    fields = [QgsField("name", QVariant.String), QgsField("count", QVariant.Int), QgsField("height", QVariant.Double)]
+    rows = [(f"POINT({7.0 + (i % 1000) * 0.0001} {46.0 + (i // 1000) * 0.0001})", [f"point {i + 1}", i, i * 0.5])
+            for i in range(count)]
+    path = write_layer(outdir, "big.gpkg", "GPKG", "Point", fields, rows)
+    return QgsVectorLayer(f"{path}|layername=big", "big", "ogr")
 
 
 def lines_geojson(outdir):
@@ -154,6 +163,8 @@ def build(args):
             deleted.append("broken.gpkg")
         elif kind in SIMPLE_KINDS:
             layers = [(kind, SIMPLE_KINDS[kind](args.outdir))]
+        elif kind.startswith("big:"):
+            layers = [("big", big_gpkg(args.outdir, int(kind.split(":", 1)[1])))]
         elif kind.startswith("many:"):
             count = int(kind.split(":", 1)[1])
             layers = [(f"many_{i:02d}", points_gpkg(args.outdir, f"many_{i:02d}.gpkg", i * 0.1))
