@@ -1,6 +1,6 @@
 import { NestFactory, Reflector } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -12,6 +12,7 @@ import { buildOpenApiDocument } from './common/openapi.js';
 import { TooManyRequests } from './common/errors.js';
 import { JsonLogger } from './common/logger.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
+import { MAX_NESTING } from './common/nesting.js';
 import { rejectNulInUrl } from './common/nul-characters.js';
 import { securityHeaders } from './common/security-headers.js';
 import { PAGINATION_SETTINGS, PaginationInterceptor, type PaginationSettings } from './common/pagination.js';
@@ -19,6 +20,7 @@ import { requestContext } from './common/request-context.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
+import { FileEtagBackfill } from './files/file-etag-backfill.service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { StorageCleaner } from './storage/storage-cleaner.js';
 import { JobWorker } from './worker/job-worker.service.js';
@@ -44,7 +46,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     databaseUrl = embedded.url;
   }
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), new ExpressWithoutFolderRedirects(), {
       bodyParser: false,
       logger,
       abortOnError: false,
@@ -55,6 +57,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     const applied = await migrate(db, () => ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
+    app.get(FileEtagBackfill).start();
     if (config.worker) app.get(JobWorker).start();
     return {
       app,
@@ -67,6 +70,19 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
   } catch (error) {
     await embedded?.stop();
     throw error;
+  }
+}
+
+/**
+ * No route redirects and an unknown path is the 404 envelope (spec §1), static files included: the docs
+ * page's assets, which @nestjs/swagger serves through useStaticAssets. Left to its defaults, serve-static
+ * answers a folder's path (`/api/v1/docs/x/..`) with a 301 and an HTML body, and one ending in "/" with
+ * the folder's index.html (Swagger UI's demo page). Here a folder is not found, so the request goes on
+ * to the 404 envelope.
+ */
+class ExpressWithoutFolderRedirects extends ExpressAdapter {
+  override useStaticAssets(path: string, options: Parameters<ExpressAdapter['useStaticAssets']>[1]) {
+    return super.useStaticAssets(path, { ...options, redirect: false, index: false });
   }
 }
 
@@ -85,7 +101,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.use(rejectNulInUrl);
   answerUnparsableRequests(app.getHttpServer());
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
-  app.use(express.urlencoded({ limit: config.maxBodyBytes, extended: true, parameterLimit: 1000 }));
+  // `depth` (how many [brackets] a field name may nest) is an option of body-parser 2 its types lack.
+  const formOptions = { limit: config.maxBodyBytes, extended: true, parameterLimit: 1000, depth: MAX_NESTING };
+  app.use(express.urlencoded(formOptions));
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length ? config.corsOrigins : false,
     exposedHeaders: ['X-Total-Count', 'X-Next-Page', 'X-Previous-Page', 'X-Request-Id', 'ETag'],

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
+import { qgs, qgz } from './support/qgis-files.js';
 
 const FILES = '/api/v1/files/';
 const PROJECTS = '/api/v1/projects/';
@@ -655,7 +656,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
 
     it('the first .qgs sets the_qgis_file_name, both timestamps, and status busy (it queued processing, §8; no worker runs here)', async () => {
       await step();
-      await f.put(owner, projectId, 'project.qgs', Buffer.from('<qgis/>'));
+      await f.put(owner, projectId, 'project.qgs', qgs());
       const now = await f.getProject(owner, projectId);
       expect([now.the_qgis_file_name, now.status]).toEqual(['project.qgs', 'busy']);
       expect(later(now.data_last_updated_at, previous.data_last_updated_at)).toBe(true);
@@ -683,7 +684,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
 
     it('re-uploading the same QGIS file is fine', async () => {
       await step();
-      const res = await f.upload(owner, projectId, 'project.qgs', Buffer.from('<qgis version="2"/>'));
+      const res = await f.upload(owner, projectId, 'project.qgs', qgs('3.40.6-Bratislava'));
       expectStatus(res, 201);
       expect(res.body.versions).toHaveLength(2);
       const now = await f.getProject(owner, projectId);
@@ -694,7 +695,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
 
     it.each(['second.qgs', 'project.qgz', 'sub/other.QGZ'])('a second QGIS file (%s) is 400 multiple_qgis_project_files and keeps nothing', async (name) => {
       const keysBefore = await versionKeys(t, projectId);
-      const res = await f.upload(owner, projectId, name, Buffer.from('<qgis/>'));
+      const res = await f.upload(owner, projectId, name, qgs());
       expectError(res, 400, 'multiple_qgis_project_files');
       expect(await t.sql(`SELECT 1 FROM project_files WHERE project_id = $1 AND name = $2`, [projectId, name])).toEqual([]);
       expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === keysBefore.length)).toEqual(keysBefore);
@@ -730,7 +731,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
     });
 
     it('after that, another QGIS file may become the project’s', async () => {
-      const res = await f.upload(owner, projectId, 'renamed.qgz', Buffer.from('zip'));
+      const res = await f.upload(owner, projectId, 'renamed.qgz', qgz('renamed'));
       expectStatus(res, 201);
       const now = await f.getProject(owner, projectId);
       expect([now.the_qgis_file_name, now.status]).toEqual(['renamed.qgz', 'busy']);
@@ -751,7 +752,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
     });
 
     it.each(['project.qgs', 'project.qgz'])('refuses a QGIS file (%s) with 400 qgis_project_file_not_allowed and keeps nothing', async (name) => {
-      expectError(await f.upload(owner, projectId, name, Buffer.from('<qgis/>')), 400, 'qgis_project_file_not_allowed');
+      expectError(await f.upload(owner, projectId, name, qgs()), 400, 'qgis_project_file_not_allowed');
       expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
       expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
     });
@@ -792,13 +793,13 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
   afterAll(() => t?.close());
 
   it.each(['editor', 'reporter'])('a %s may not upload the project’s first .qgs (it counts as restricted)', async (role) => {
-    expectError(await f.upload(tokens[role], projectId, 'project.qgs', Buffer.from('<qgis/>')), 403, 'permission_denied');
+    expectError(await f.upload(tokens[role], projectId, 'project.qgs', qgs()), 403, 'permission_denied');
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
     expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
   });
 
   it('the owner uploads the QGIS file', async () => {
-    await f.put(owner, projectId, 'project.qgs', Buffer.from('<qgis/>'));
+    await f.put(owner, projectId, 'project.qgs', qgs());
     expect((await f.getProject(owner, projectId)).the_qgis_file_name).toBe('project.qgs');
   });
 
@@ -811,7 +812,7 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
     });
 
     it.each(['data.gpkg', 'DCIM/photo.jpg', 'other.qml'])('may upload the non-restricted %s', async (name) => {
-      expectStatus(await f.upload(tokens[role], projectId, name, Buffer.from(`${role} ${name}`)), 201);
+      expectStatus(await f.upload(tokens[role], projectId, name, name.endsWith('.qgs') ? qgs() : Buffer.from(`${role} ${name}`)), 201);
     });
   });
 
@@ -821,7 +822,7 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
     ['admin', 'project.qgd'],
     ['admin', 'project_attachments.zip'],
   ])('a %s may upload %s', async (role, name) => {
-    expectStatus(await f.upload(tokens[role], projectId, name, Buffer.from(`${role} ${name}`)), 201);
+    expectStatus(await f.upload(tokens[role], projectId, name, name.endsWith('.qgs') ? qgs() : Buffer.from(`${role} ${name}`)), 201);
   });
 
   it.each(['project.qgs', 'project.qml', 'project.qgd', 'project_attachments.zip'])('an editor may not delete %s (403, still there)', async (name) => {
@@ -844,13 +845,13 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
   it('a manager may upload the first .qgs of another restricted project', async () => {
     const other = (await f.project(owner, 'restricted-two', { has_restricted_projectfiles: true })).id;
     await f.grant(owner, other, 'mona', 'manager');
-    expectStatus(await f.upload(tokens.manager, other, 'map.qgz', Buffer.from('zip')), 201);
+    expectStatus(await f.upload(tokens.manager, other, 'map.qgz', qgz('map')), 201);
   });
 
   it('without has_restricted_projectfiles an editor may upload and delete the QGIS file', async () => {
     const open = (await f.project(owner, 'unrestricted')).id;
     await f.grant(owner, open, 'eddie', 'editor');
-    expectStatus(await f.upload(tokens.editor, open, 'project.qgs', Buffer.from('<qgis/>')), 201);
+    expectStatus(await f.upload(tokens.editor, open, 'project.qgs', qgs()), 201);
     expectStatus(await f.upload(tokens.editor, open, 'project.qml', Buffer.from('style')), 201);
     expectStatus(await f.remove(tokens.editor, open, 'project.qgs'), 204);
   });
@@ -1485,7 +1486,7 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
     await f.put(owner, projectId, 'a.txt', Buffer.from('a1'));
     await f.put(owner, projectId, 'a.txt', Buffer.from('a2'));
     await f.put(owner, projectId, 'deep/b/c.gpkg', randomBytes(2048));
-    await f.put(owner, projectId, 'project.qgs', Buffer.from('<qgis/>'));
+    await f.put(owner, projectId, 'project.qgs', qgs());
     await f.put(owner, keep, 'kept.txt', Buffer.from('kept'));
     expect(await storedFiles(t, projectId)).toHaveLength(4);
 
@@ -1547,6 +1548,7 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
   let tmpDir: string;
   let tmpFile: string;
   let expectedMd5: string;
+  let expectedSha256: string;
 
   beforeAll(async () => {
     t = await startTestApp({ FILE_MAX_BYTES: '300000000' });
@@ -1558,18 +1560,21 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-files-test-'));
     tmpFile = path.join(tmpDir, 'big.bin');
     const hash = createHash('md5');
+    const sha = createHash('sha256');
     const chunk = randomBytes(CHUNK);
     const fd = fs.openSync(tmpFile, 'w');
     try {
       for (let i = 0; i < SIZE / CHUNK; i++) {
         chunk.writeUInt32BE(i, 0); // no two chunks alike
         hash.update(chunk);
+        sha.update(chunk);
         fs.writeSync(fd, chunk);
       }
     } finally {
       fs.closeSync(fd);
     }
     expectedMd5 = hash.digest('hex');
+    expectedSha256 = sha.digest('hex');
   }, 60_000);
   afterAll(async () => {
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -1590,7 +1595,7 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
     }
   }
 
-  it('uploads 200 MB streamed, with the right size and md5', async () => {
+  it('uploads 200 MB streamed, with the right size and hashes', async () => {
     const head = multipartHead('big.bin');
     const { result, growth } = await rssGrowth(
       () =>
@@ -1621,7 +1626,8 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
         }),
     );
     expectStatus(result, 201);
-    expect(result.body).toEqual(expect.objectContaining({ name: 'big.bin', size: SIZE, md5sum: expectedMd5 }));
+    // md5sum is the S3-style ETag of 8 MiB parts (files-etag.e2e.spec.ts checks its value).
+    expect(result.body).toEqual(expect.objectContaining({ name: 'big.bin', size: SIZE, sha256: expectedSha256, md5sum: expect.stringMatching(/^[0-9a-f]{32}-25$/) }));
     expect(growth).toBeLessThan(LIMIT);
   }, 60_000);
 

@@ -30,6 +30,7 @@ const PROJECT_FIELDS = [
   'overwrite_conflicts',
   'file_storage_bytes',
   'the_qgis_file_name',
+  'qgis_version',
 ];
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -204,6 +205,7 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
           overwrite_conflicts: true,
           file_storage_bytes: 0,
           the_qgis_file_name: null,
+          qgis_version: null,
         }),
       );
     });

@@ -62,7 +62,7 @@ describe('the role matrix of spec §6, built through the API', () => {
   const post = (path: string, token: string, body: Body = {}) => request(t.http).post(path).set(auth(token)).send(body);
   const patch = (path: string, token: string, body: Body = {}) => request(t.http).patch(path).set(auth(token)).send(body);
   const del = (path: string, token: string) => request(t.http).delete(path).set(auth(token));
-  const upload = (token: string, id: string, name: string, content = `content of ${name}`) =>
+  const upload = (token: string, id: string, name: string, content = name.endsWith('.qgs') ? '<qgis version="3.40.0"/>' : `content of ${name}`) =>
     request(t.http).post(file(id, name)).set(auth(token)).attach('file', Buffer.from(content), name.split('/').pop()!);
   const uploadThumbnail = (token: string, id: string) => request(t.http).post(thumbnail(id)).set(auth(token)).attach('thumbnail', TINY_PNG, 'thumbnail.png');
 
@@ -350,7 +350,7 @@ describe('the role matrix of spec §6, built through the API', () => {
       'download file': { success: 200, run: (c) => get(file(c.id, 'data.txt'), c.token) },
       'upload thumbnail': { success: 204, run: (c) => uploadThumbnail(c.token, c.id) },
       'upload file': { success: 201, run: (c) => upload(c.token, c.id, 'x.txt', 'x by the caller') },
-      'upload restricted file (the QGIS file)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgs', '<qgis version="3.40"/>') },
+      'upload restricted file (the QGIS file)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgs', '<qgis version="3.40.0"/>') },
       'upload restricted file (<stem>.qgd)': { success: 201, run: (c) => upload(c.token, c.id, 'project.qgd', 'qgd by the caller') },
       'delete restricted file (<stem>.qgd)': { success: 204, run: (c) => del(file(c.id, 'project.qgd'), c.token) },
       'delete file': { success: 204, run: (c) => del(file(c.id, 'x.txt'), c.token) },

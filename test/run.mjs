@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--config', 'test/jest.config.json'];
-const STORAGE_FILES = ['test/files.e2e.spec.ts', 'test/projects-write.e2e.spec.ts', 'test/storage-cleaner.e2e.spec.ts'];
+const STORAGE_FILES = ['test/files.e2e.spec.ts', 'test/files-etag.e2e.spec.ts', 'test/files-qgis.e2e.spec.ts', 'test/projects-write.e2e.spec.ts', 'test/storage-cleaner.e2e.spec.ts'];
 const args = process.argv.slice(2);
 
 function run(label, extraArgs, env, output) {

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
+import { fieldNestedTooDeep, nestedTooDeep } from './nesting.js';
 import { fieldWithNul, nulIn } from './nul-characters.js';
 
 const UPLOAD = 'fieldbase:upload';
@@ -59,8 +60,8 @@ export class BodyInterceptor implements NestInterceptor {
           this.fieldsOnly(req, res, (error?: unknown) => {
             req.off('data', count);
             if (!error) {
-              const field = fieldWithNul(req.body);
-              return field ? reject(nulIn(field)) : resolve();
+              const refused = refusedFields(req.body);
+              return refused ? reject(refused) : resolve();
             }
             const e = error as { code?: string; field?: string; message?: string };
             if (e.code === 'LIMIT_FIELD_VALUE') return reject(new PayloadTooLarge(this.maxBodyBytes));
@@ -74,13 +75,19 @@ export class BodyInterceptor implements NestInterceptor {
     if (hasBody && !BODY_TYPES.includes(type)) throw new UnsupportedMediaType(type, BODY_TYPES);
     req.body ??= {};
     if (typeof req.body !== 'object' || Array.isArray(req.body)) throw new ValidationFailed({ body: ['Expected an object of fields'] });
-    rejectNul(req.body);
+    const refused = refusedFields(req.body);
+    if (refused) throw refused;
     return next.handle();
   }
 }
 
-/** PostgreSQL text cannot hold U+0000 (see nul-characters.ts). */
-function rejectNul(body: unknown): void {
-  const field = fieldWithNul(body);
-  if (field) throw nulIn(field);
+/**
+ * Before anything walks the fields: nesting within MAX_NESTING (multipart field names such as a[b][c]
+ * nest too), then no NUL, which PostgreSQL text cannot hold (see nesting.ts, nul-characters.ts).
+ */
+function refusedFields(body: object): ValidationFailed | null {
+  const tooDeep = fieldNestedTooDeep(body);
+  if (tooDeep) return nestedTooDeep(tooDeep);
+  const withNul = fieldWithNul(body);
+  return withNul ? nulIn(withNul) : null;
 }

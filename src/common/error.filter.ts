@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nest
 import type { Application, Request, Response } from 'express';
 import { ApiError, MethodNotAllowed, ObjectNotFound, PayloadTooLarge, UnknownError, UnsupportedMediaType, ValidationFailed } from './errors.js';
 import type { JsonLogger } from './logger.js';
+import { nestedTooDeep } from './nesting.js';
 
 /**
  * The one place where anything thrown becomes the spec's `{code, message, detail}` (§2). Domain errors
@@ -53,6 +54,8 @@ export class ErrorFilter implements ExceptionFilter {
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return new UnsupportedMediaType(req.get('content-type') ?? '', ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+      case 'querystring.parse.rangeError': // a form field name with more than MAX_NESTING brackets
+        return nestedTooDeep();
       case 'request.aborted':
         return new ValidationFailed({ body: ['The request body was not received completely'] });
     }

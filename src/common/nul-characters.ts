@@ -6,13 +6,17 @@ import { ValidationFailed } from './errors.js';
  * contract may contain one, so a NUL anywhere in the input is a 400 naming where it was.
  */
 export function fieldWithNul(value: unknown, name = ''): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? name || 'body' : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, inner] of Object.entries(value)) {
-    const field = name ? `${name}.${key}` : key;
-    if (key.includes('\0')) return field;
-    const found = fieldWithNul(inner, field);
-    if (found) return found;
+  const join = (outer: string, key: string) => (outer ? `${outer}.${key}` : key);
+  // An explicit stack instead of recursion: the value may nest deeper than the call stack reaches.
+  const stack: Array<[unknown, string]> = [[value, name]];
+  while (stack.length) {
+    const [current, field] = stack.pop()!;
+    if (typeof current === 'string' && current.includes('\0')) return field || 'body';
+    if (typeof current !== 'object' || current === null) continue;
+    const entries = Object.entries(current);
+    const keyWithNul = entries.find(([key]) => key.includes('\0'));
+    if (keyWithNul) return join(field, keyWithNul[0]);
+    for (const [key, inner] of entries.reverse()) stack.push([inner, join(field, key)]);
   }
   return null;
 }

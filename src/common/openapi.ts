@@ -96,7 +96,7 @@ export const ApiOk = (types: Type<unknown> | Type<unknown>[], status = 200, desc
  */
 export const ApiStoredFile = (description: string, content: Record<string, { schema: SchemaObject }>, { ranges }: { ranges: boolean }) => {
   const headers = {
-    ETag: { description: 'Identifies the content (for project files: the md5 in double quotes)', schema: { type: 'string' } },
+    ETag: { description: 'Identifies the content (for project files: the S3-style ETag served as md5sum, in double quotes)', schema: { type: 'string' } },
     'Cache-Control': { description: '`private`', schema: { type: 'string' } },
     ...(ranges ? { 'Accept-Ranges': { description: '`bytes`', schema: { type: 'string' } } } : {}),
   };
@@ -138,8 +138,18 @@ export const ApiList = (types: Type<unknown> | Type<unknown>[]) =>
       content: { 'application/json': { schema: { type: 'array', items: schemaOf(types) } } },
       headers: PAGE_HEADERS,
     }),
-    ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 0 }, description: 'Page size; absent, empty or 0: the whole list (MAX_PAGE_LIMIT lowers it)' }),
-    ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 }, description: 'Items to skip (default 0); past the end: []' }),
+    ApiQuery({
+      name: 'limit',
+      required: false,
+      schema: { type: 'integer', minimum: 0 },
+      description: 'Page size, a non-negative integer of any size; absent, empty or 0: the whole list, not paginated (MAX_PAGE_LIMIT lowers it)',
+    }),
+    ApiQuery({
+      name: 'offset',
+      required: false,
+      schema: { type: 'integer', minimum: 0 },
+      description: 'Items to skip, a non-negative integer of any size (default 0); past the end: []. Ignored without a positive limit, unless MAX_PAGE_LIMIT is set',
+    }),
   );
 
 /** Path parameters by name, so every route declares each of its parameters the same way. */

@@ -4,11 +4,17 @@ import { map, type Observable } from 'rxjs';
 import { absoluteUrl } from './absolute-url.js';
 import { ValidationFailed } from './errors.js';
 
-/** limit null: the whole list. */
+/** limit null: the whole list (and offset 0). */
 export interface PageRequest {
+  /** Rows to return and to skip, as SQL takes them: a value past any list's length is lowered to BEYOND_ANY_LIST. */
   limit: number | null;
   offset: number;
+  /** The limit and offset exactly, even past 64 bits, for the page links; absent when `limit` and `offset` are exact. */
+  exact?: { limit: bigint; offset: bigint };
 }
+
+/** No list is this long, so a limit or offset above it selects the same rows as the value itself. */
+const BEYOND_ANY_LIST = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** What a list query returns; the PaginationInterceptor turns it into a bare array plus headers. */
 export class Page<T> {
@@ -25,21 +31,25 @@ export interface PaginationSettings {
   publicUrl: string | null;
 }
 
-/** Parses `limit` and `offset` (spec §7): non-negative integers; no limit, 0 or empty means everything, unless MAX_PAGE_LIMIT caps it. */
+/**
+ * Parses `limit` and `offset` (spec §7): non-negative integers of any size. Without a positive limit
+ * (absent, empty or 0) the whole list is returned and the offset, still validated, is ignored, unless
+ * MAX_PAGE_LIMIT paginates the request at its value.
+ */
 export function parsePageRequest(query: Record<string, unknown>, maxPageLimit: number | null): PageRequest {
-  const read = (name: 'limit' | 'offset'): number | null => {
+  const read = (name: 'limit' | 'offset'): bigint | null => {
     let value = query[name];
     if (Array.isArray(value)) value = value[value.length - 1];
     if (value === undefined || value === '') return null;
-    if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-      throw ValidationFailed.field(name, 'Must be a non-negative integer');
-    }
-    return Number(value);
+    if (typeof value !== 'string' || !/^\d+$/.test(value)) throw ValidationFailed.field(name, 'Must be a non-negative integer');
+    return BigInt(value);
   };
   let limit = read('limit') || null;
-  const offset = read('offset') ?? 0;
-  if (maxPageLimit !== null) limit = Math.min(limit ?? maxPageLimit, maxPageLimit);
-  return { limit, offset };
+  const offset = read('offset') ?? 0n;
+  if (maxPageLimit !== null) limit = limit !== null && limit < BigInt(maxPageLimit) ? limit : BigInt(maxPageLimit);
+  if (limit === null) return { limit: null, offset: 0 };
+  const forSql = (value: bigint) => Number(value < BEYOND_ANY_LIST ? value : BEYOND_ANY_LIST);
+  return { limit: forSql(limit), offset: forSql(offset), exact: { limit, offset } };
 }
 
 /** The `limit`/`offset` of a list request, validated. */
@@ -63,13 +73,15 @@ export class PaginationInterceptor implements NestInterceptor {
         if (!(result instanceof Page)) return result;
         const req = context.switchToHttp().getRequest<Request>();
         const res = context.switchToHttp().getResponse<Response>();
-        const { limit, offset } = result.request;
-        if (limit !== null) {
+        const { request } = result;
+        if (request.limit !== null) {
+          // In bigint: the links carry the values asked for, however large.
+          const { limit, offset } = request.exact ?? { limit: BigInt(request.limit), offset: BigInt(request.offset) };
           const settings = req.app.get(PAGINATION_SETTINGS) as PaginationSettings;
-          const link = (newOffset: number | null) => absoluteUrl(req, settings.publicUrl, pageUrl(req, limit, newOffset));
+          const link = (newOffset: bigint | null) => absoluteUrl(req, settings.publicUrl, pageUrl(req, limit, newOffset));
           res.setHeader('X-Total-Count', String(result.total));
-          if (offset + limit < result.total) res.setHeader('X-Next-Page', link(offset + limit));
-          if (offset > 0) res.setHeader('X-Previous-Page', link(Math.max(0, offset - limit) || null));
+          if (offset + limit < BigInt(result.total)) res.setHeader('X-Next-Page', link(offset + limit));
+          if (offset > 0n) res.setHeader('X-Previous-Page', link(offset > limit ? offset - limit : null));
         }
         return result.items;
       }),
@@ -78,7 +90,7 @@ export class PaginationInterceptor implements NestInterceptor {
 }
 
 /** The request's own path and query with `limit` and `offset` replaced (offset left out when null). */
-function pageUrl(req: Request, limit: number, offset: number | null): string {
+function pageUrl(req: Request, limit: bigint, offset: bigint | null): string {
   const url = new URL(req.originalUrl, 'http://placeholder');
   url.searchParams.delete('limit');
   url.searchParams.delete('offset');

@@ -3,14 +3,18 @@ import { ObjectNotFound } from '../common/errors.js';
 
 /**
  * After an upload or delete, in the same transaction as the file rows (spec §8): the project's
- * file_storage_bytes (every stored version), the_qgis_file_name, data_last_updated_at and, for
- * restricted files, restricted_data_last_updated_at. One statement, recomputed from the rows.
+ * file_storage_bytes (every stored version), the_qgis_file_name and its newest version's qgis_version,
+ * data_last_updated_at and, for restricted files, restricted_data_last_updated_at. One statement,
+ * recomputed from the rows.
  */
 export async function refreshProjectFiles(db: EntityManager, projectId: string, restricted: boolean): Promise<void> {
   await db.query(
     `UPDATE projects p SET
        file_storage_bytes = (SELECT coalesce(sum(v.size), 0) FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = p.id),
-       the_qgis_file_name = (SELECT f.name FROM project_files f WHERE f.project_id = p.id AND f.name ~* '\\.(qgs|qgz)$' ORDER BY f.created_at LIMIT 1),
+       (the_qgis_file_name, qgis_version) = (
+         SELECT f.name, v.qgis_version FROM project_files f JOIN file_versions v ON v.file_id = f.id
+          WHERE f.project_id = p.id AND f.name ~* '\\.(qgs|qgz)$'
+          ORDER BY f.created_at, v.created_at DESC, v.id DESC LIMIT 1),
        data_last_updated_at = now(),
        restricted_data_last_updated_at = CASE WHEN $2 THEN now() ELSE p.restricted_data_last_updated_at END
      WHERE p.id = $1`,

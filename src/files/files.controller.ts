@@ -50,13 +50,14 @@ export class FilesController {
     description:
       'Roles admin, manager, editor, reporter; a restricted file (the QGIS file and its companions) in a project with `has_restricted_projectfiles` needs admin or manager. ' +
       'The body is streamed to storage; over FILE_MAX_BYTES is 413. If the owner\'s stored bytes after the upload would exceed the quota: 402 and nothing is kept. ' +
-      'Only the newest STORAGE_KEEP_VERSIONS versions of a file are kept.',
+      'Only the newest STORAGE_KEEP_VERSIONS versions of a file are kept. ' +
+      'A .qgs/.qgz whose root element is not <qgis version="X.Y.Z…"> (a .qgz: a zip holding the .qgs) is 400 invalid_qgis_project_file; a valid one sets the project\'s qgis_version.',
   })
   @PATH_PARAM
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiOk(ProjectFileResponse, 201)
-  @ApiErrors([400, 'validation_error', 'qgis_project_file_not_allowed', 'multiple_qgis_project_files'], 402, 403, 404)
+  @ApiErrors([400, 'validation_error', 'qgis_project_file_not_allowed', 'multiple_qgis_project_files', 'invalid_qgis_project_file'], 402, 403, 404)
   upload(@CurrentActor() actor: Actor, @CurrentProjectAccess() access: ProjectAccess, @FilePath() path: string, @StreamedFile() file: StreamedUpload) {
     return this.commands.execute(new UploadProjectFileCommand(actor, access, path, file));
   }
@@ -66,7 +67,7 @@ export class FilesController {
   @ApiOperation({
     operationId: 'downloadProjectFile',
     summary: 'Download the newest version (or ?version=), with ETag, Range and 304',
-    description: 'Any role on the project. The ETag is the md5 in double quotes; If-None-Match may carry it quoted or bare.',
+    description: 'Any role on the project. The ETag is the file\'s md5sum (the S3-style ETag) in double quotes; If-None-Match may carry it quoted or bare (304).',
   })
   @PATH_PARAM
   @ApiQuery({ name: 'version', required: false, schema: { type: 'string', format: 'uuid' }, description: 'A version id from the file list; default the newest' })

@@ -3,6 +3,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { DeleteProjectFileHandler } from './commands/delete-project-file.command.js';
 import { UploadProjectFileHandler } from './commands/upload-project-file.command.js';
+import { FileEtagBackfill } from './file-etag-backfill.service.js';
 import { FilesController } from './files.controller.js';
 import { FileUploadInterceptor } from './file-upload.interceptor.js';
 import { GetProjectFileHandler } from './queries/get-project-file.query.js';
@@ -11,6 +12,6 @@ import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
 @Module({
   imports: [JobsModule],
   controllers: [FilesController],
-  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard],
+  providers: [UploadProjectFileHandler, DeleteProjectFileHandler, ListProjectFilesHandler, GetProjectFileHandler, FileUploadInterceptor, ProjectRoleGuard, FileEtagBackfill],
 })
 export class FilesModule {}

@@ -4,12 +4,15 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { PayloadTooLarge, ValidationFailed } from '../common/errors.js';
 import type { FileStorage } from '../storage/file-storage.js';
+import { S3Etag } from './s3-etag.js';
 
 export interface StreamedUpload {
   key: string;
   size: number;
   md5: string;
   sha256: string;
+  /** The S3-style ETag served as `md5sum` (s3-etag.ts). */
+  etag: string;
 }
 
 class TooLarge extends Error {}
@@ -19,6 +22,7 @@ class Measure extends Transform {
   size = 0;
   private readonly md5 = createHash('md5');
   private readonly sha256 = createHash('sha256');
+  private readonly etag = new S3Etag();
 
   constructor(private readonly maxBytes: number) {
     super();
@@ -29,11 +33,12 @@ class Measure extends Transform {
     if (this.size > this.maxBytes) return done(new TooLarge());
     this.md5.update(chunk);
     this.sha256.update(chunk);
+    this.etag.update(chunk);
     done(null, chunk);
   }
 
-  digests(): { md5: string; sha256: string } {
-    return { md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
+  digests(): { md5: string; sha256: string; etag: string } {
+    return { md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex'), etag: this.etag.digest() };
   }
 }
 

@@ -52,7 +52,7 @@ export class PackagesRepository {
   async attachments(projectId: string, dirs: string[]): Promise<(PackageFileRow & { last_modified: Date })[]> {
     if (dirs.length === 0) return [];
     return this.db.query(
-      `SELECT DISTINCT ON (f.name) f.name, v.size, v.md5, v.sha256, v.storage_key, v.created_at, v.created_at AS last_modified
+      `SELECT DISTINCT ON (f.name) f.name, v.size, coalesce(v.etag, v.md5) AS md5, v.sha256, v.storage_key, v.created_at, v.created_at AS last_modified
          FROM project_files f JOIN file_versions v ON v.file_id = f.id
         WHERE f.project_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE starts_with(f.name, rtrim(d, '/') || '/'))
         ORDER BY f.name, v.created_at DESC, v.id DESC`,

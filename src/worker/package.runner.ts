@@ -3,9 +3,9 @@ import path from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobsRepository, type ClaimedJob } from '../jobs/jobs.repository.js';
+import { fileDigests } from '../packages/file-digests.js';
 import { PackagesRepository } from '../packages/packages.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
-import { fileDigests } from '../storage/s3-etag.js';
 import { StorageCleaner } from '../storage/storage-cleaner.js';
 import type { ScriptResult } from './job-result.js';
 

@@ -39,7 +39,7 @@ export const FIXTURE_PACKAGE_FILE = 'packaged data';
 
 /** The file names `files` stores, and their content. */
 export const FIXTURE_FILES: Record<string, string> = {
-  'project.qgs': '<qgis version="3.40"/>',
+  'project.qgs': '<qgis version="3.40.0"/>',
   'project.qgd': 'project data',
   'data.txt': 'field data',
 };

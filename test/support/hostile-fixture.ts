@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { auth, type TestApp } from './test-app.js';
+import { qgs, qgz } from './qgis-files.js';
 
 /** The 1×1 PNG used as a thumbnail. */
 export const TINY_PNG = Buffer.from(
@@ -66,11 +67,11 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
       201,
       `upload ${file}`,
     );
-  await upload(tokens.alice, projects.fieldSurvey, 'field-survey.qgs', Buffer.from('<qgis version="3.40"></qgis>'));
+  await upload(tokens.alice, projects.fieldSurvey, 'field-survey.qgs', qgs('3.40.0'));
   await upload(tokens.alice, projects.fieldSurvey, 'DCIM/photo-0001.jpg', Buffer.alloc(700, 7));
   await upload(tokens.alice, projects.fieldSurvey, 'data/points.gpkg', Buffer.alloc(300, 1));
   await upload(tokens.alice, projects.fieldSurvey, 'data/points.gpkg', Buffer.alloc(310, 2));
-  await upload(tokens.alice, projects.forestInventory, 'forest.qgz', Buffer.from('PK fake qgz'));
+  await upload(tokens.alice, projects.forestInventory, 'forest.qgz', qgz('forest'));
   await upload(tokens.alice, projects.sharedDatasets, 'basemap.gpkg', Buffer.alloc(128, 3));
   await ok(request(t.http).post(`/api/v1/projects/${projects.fieldSurvey}/thumbnail/`).set(auth(tokens.alice)).attach('thumbnail', TINY_PNG, 'thumb.png'), 204, 'thumbnail');
 

@@ -1,9 +1,23 @@
 import fc from 'fast-check';
+import { MAX_NESTING } from '../../src/common/nesting.js';
 
 /**
  * Generators of hostile input for the hostile-input test: strings, values, URL pieces and bodies a
  * careless or malicious client sends. Everything here is data; the test decides where it goes.
  */
+
+/** Integers a JavaScript number cannot hold exactly, past 64 bits, and their negatives, as decimal text. */
+export const HUGE_INTEGERS = [
+  '9007199254740992',
+  '9007199254740993',
+  '9223372036854775807',
+  '9223372036854775808',
+  '18446744073709551616',
+  '99999999999999999999999',
+  `1${'0'.repeat(400)}`,
+  '-9223372036854775809',
+  '-99999999999999999999999',
+];
 
 /** Text that has broken servers before: injections, traversal, encodings, odd numbers, odd unicode. */
 export const NASTY_STRINGS = [
@@ -46,7 +60,7 @@ export const NASTY_STRINGS = [
   '-0',
   '1e309',
   '0x10',
-  '99999999999999999999999',
+  ...HUGE_INTEGERS,
   '1.5',
   'true',
   'False',
@@ -114,17 +128,44 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', 'é', '😀', "'", '\u0000'), fc.integer({ min: 200, max: 3000 })).map(([c, n]) => c.repeat(n)) },
 );
 
-/** A hostile JSON value: wrong types, extremes, nesting. */
+/** A non-negative integer of any length, as text. */
+const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 400 });
+
+/** An integer beyond what a JS number holds: a bigint, written as an integer literal by `jsonText`. */
+const hugeInteger = fc.oneof(fc.constantFrom(...HUGE_INTEGERS), digits).map((text) => BigInt(text));
+
+/** A hostile JSON value: wrong types, extremes (integers past 64 bits), nesting. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 5, arbitrary: hostileString },
     { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e300, -0) },
     { weight: 1, arbitrary: fc.integer() },
+    { weight: 1, arbitrary: hugeInteger },
     { weight: 1, arbitrary: fc.array(tie('value'), { maxLength: 3 }) },
     { weight: 1, arbitrary: fc.dictionary(hostileString, tie('value'), { maxKeys: 3 }) },
   ),
 })).value;
+
+const BIGINT = 'BIGINT~';
+/** JSON text of a hostile value; a bigint becomes the integer literal it is (JSON sets no size limit; JSON.stringify refuses bigints). */
+export function jsonText(value: unknown): string | undefined {
+  return JSON.stringify(value, (_, inner) => (typeof inner === 'bigint' ? `${BIGINT}${inner}${BIGINT}` : inner))?.replace(/"BIGINT~(-?\d+)BIGINT~"/g, '$1');
+}
+
+/** How deeply to nest a value: around MAX_NESTING, or far beyond it (thousands of levels overflowed the stack once). */
+export const nestingDepth = fc.oneof(fc.constantFrom(MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1, MAX_NESTING + 2), fc.integer({ min: MAX_NESTING + 1, max: 12_000 }));
+
+/** JSON text of a value nested `depth` arrays or objects deep. */
+export function deepJson(shape: 'arrays' | 'objects' | 'mixed', depth: number): string {
+  const open = { arrays: ['['], objects: ['{"a":'], mixed: ['[', '{"a":'] }[shape];
+  const close = { arrays: [']'], objects: ['}'], mixed: [']', '}'] }[shape];
+  let text = '';
+  for (let i = 0; i < depth; i++) text += open[i % open.length];
+  text += shape === 'arrays' ? '' : '1';
+  for (let i = depth - 1; i >= 0; i--) text += close[i % close.length];
+  return text;
+}
 
 /** UTF-8 bytes percent-encoded, except the unreserved ones (a lone surrogate becomes U+FFFD on the way). */
 export function encodePiece(text: string): string {
@@ -151,8 +192,15 @@ export function hostileQuery(declared: string[]): fc.Arbitrary<string> {
   const names = [...new Set([...declared, ...EXTRA_QUERY_NAMES])];
   const pair = fc.tuple(fc.constantFrom(...names), fc.oneof(hostileUrlPiece, fc.constantFrom('1', '2', '0', '', '-1', 'true'))).map(([k, v]) => `${encodePiece(k)}=${v}`);
   const repeated = fc.tuple(fc.constantFrom(...names), fc.constantFrom(['1', '2'], ['true', 'false'], ['', 'x'], ['0', '99999999999999999999'])).map(([k, vs]) => vs.map((v) => `${encodePiece(k)}=${v}`).join('&'));
-  const odd = fc.constantFrom('&&', '=', '==', 'limit', 'limit=', '=1', 'a=1=2', '%=%', ';limit=1', 'limit=1;offset=2', '&limit=1&');
-  return fc.array(fc.oneof({ weight: 4, arbitrary: pair }, { weight: 2, arbitrary: repeated }, { weight: 1, arbitrary: odd }), { minLength: 0, maxLength: 5 }).map((parts) => parts.join('&'));
+  const odd = fc.constantFrom('&&', '=', '==', 'limit', 'limit=', '=1', 'a=1=2', '%=%', ';limit=1', 'limit=1;offset=2', '&limit=1&', `limit${'[a]'.repeat(2000)}=1`, `q${'[]'.repeat(500)}=1`);
+  // limit and offset of every size: small, empty, past 64 bits, hundreds of digits, signed and scientific.
+  const pagingValue = fc.oneof(fc.constantFrom('0', '1', '2', '3', '', '1e3', '%2B1', '-0', ...HUGE_INTEGERS), digits);
+  const paging = fc.tuple(fc.option(pagingValue), fc.option(pagingValue)).map(([limit, offset]) =>
+    [limit === null ? null : `limit=${limit}`, offset === null ? null : `offset=${offset}`].filter((part) => part !== null).join('&'),
+  );
+  return fc
+    .array(fc.oneof({ weight: 4, arbitrary: pair }, { weight: 2, arbitrary: repeated }, { weight: 2, arbitrary: paging }, { weight: 1, arbitrary: odd }), { minLength: 0, maxLength: 5 })
+    .map((parts) => parts.join('&'));
 }
 
 export interface BodySpec {
@@ -181,21 +229,37 @@ export function multipart(fields: Array<[string, string]>, files: Array<{ field:
 }
 
 const formEncode = (pairs: Array<[string, string]>) => pairs.map(([k, v]) => `${encodePiece(k)}=${encodePiece(v)}`).join('&');
-const asFieldText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+const asFieldText = (value: unknown) => (typeof value === 'string' ? value : jsonText(value) ?? '');
 
-/** A JSON/form/multipart object body with the route's fields set to hostile values (and strangers). */
+/** A JSON/form/multipart object body with the route's fields set to hostile values (and strangers), some nested far too deep. */
 export function hostileObjectBody(fields: string[]): fc.Arbitrary<BodySpec> {
   const names = [...fields, '__proto__', 'constructor', 'id', 'is_staff', 'unknown_field'];
   const entries = fc.array(fc.tuple(fc.constantFrom(...names), hostileValue), { minLength: 0, maxLength: 6 });
-  return fc.tuple(fc.constantFrom('json', 'json-duplicate-keys', 'form', 'form-nested', 'multipart', 'multipart-duplicates'), entries).map(([kind, pairs]): BodySpec => {
+  const kinds = ['json', 'json-duplicate-keys', 'form', 'form-nested', 'multipart', 'multipart-duplicates', 'json-deep', 'form-deep', 'multipart-deep'] as const;
+  const deep = fc.record({ field: fc.constantFrom(...names), depth: nestingDepth, shape: fc.constantFrom('arrays', 'objects', 'mixed' as const), key: fc.constantFrom('[a]', '[0]', '[]') });
+  return fc.tuple(fc.constantFrom(...kinds), entries, deep).map(([kind, pairs, { field, depth, shape, key }]): BodySpec => {
+    // A field name nested in brackets, e.g. name[a][a]…; "[]" appends, so it is only the last one.
+    const deepName = `${field}${(key === '[]' ? '[a]' : key).repeat(Math.max(0, depth - 1))}${key}`;
     switch (kind) {
       case 'json':
-        return { contentType: 'application/json', body: Buffer.from(JSON.stringify(Object.fromEntries(pairs))), label: 'json' };
+        return { contentType: 'application/json', body: Buffer.from(jsonText(Object.fromEntries(pairs))!), label: 'json' };
       case 'json-duplicate-keys': {
         // JSON.stringify cannot repeat a key: write the object by hand, every field twice with conflicting values.
-        const members = pairs.flatMap(([k, v]) => [`${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`, `${JSON.stringify(k)}:${JSON.stringify([v]) ?? 'null'}`]);
+        const members = pairs.flatMap(([k, v]) => [`${JSON.stringify(k)}:${jsonText(v) ?? 'null'}`, `${JSON.stringify(k)}:${jsonText([v]) ?? 'null'}`]);
         return { contentType: 'application/json', body: Buffer.from(`{${members.join(',')}}`), label: 'json with duplicate keys' };
       }
+      case 'json-deep': {
+        const members = [...pairs.map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v) ?? 'null'}`), `${JSON.stringify(field)}:${deepJson(shape, depth)}`];
+        return { contentType: 'application/json', body: Buffer.from(`{${members.join(',')}}`), label: `json with "${field}" nested ${depth} ${shape} deep` };
+      }
+      case 'form-deep':
+        return {
+          contentType: 'application/x-www-form-urlencoded',
+          body: Buffer.from([...pairs.map(([k, v]) => `${encodePiece(k)}=${encodePiece(asFieldText(v))}`), `${encodePiece(field)}${deepName.slice(field.length)}=1`].join('&')),
+          label: `form with "${field}" nested ${depth} deep`,
+        };
+      case 'multipart-deep':
+        return { ...multipart([...pairs.map(([k, v]): [string, string] => [k, asFieldText(v)]), [deepName, '1']]), label: `multipart with "${field}" nested ${depth} deep` };
       case 'form':
         return { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(formEncode(pairs.map(([k, v]) => [k, asFieldText(v)]))), label: 'form' };
       case 'form-nested':

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PROJECT_ROLES, type ProjectRole } from '../../projects/roles/roles.js';
 import { EmptyAsNull, ToBoolean, ToInteger, ValidateWhenPresent } from '../../common/validation.js';
 
@@ -56,12 +56,14 @@ export class UpdatePersonBody {
   @MaxLength(1024)
   password?: string;
 
-  @ApiPropertyOptional({ nullable: true, type: 'integer', description: 'Staff only; null: the server default' })
+  @ApiPropertyOptional({ nullable: true, type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Staff only; null: the server default' })
   @EmptyAsNull()
   @ToInteger()
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsInt()
   @Min(0)
+  // Above 2^53 - 1 a number has lost digits on its way in (and past 2^63 the column cannot hold it).
+  @Max(Number.MAX_SAFE_INTEGER)
   storage_quota_bytes?: number | null;
 
   @ApiPropertyOptional({ description: 'Staff only' })

@@ -13,13 +13,15 @@ import { StorageCleaner } from '../../storage/storage-cleaner.js';
 import { projectFilesSql, toProjectFileResponse, type ProjectFileResponse } from '../dto/project-file.dto.js';
 import { lockProjectAndOwner, refreshProjectFiles } from '../file-accounting.js';
 import { isQgisProjectFile, isRestrictedFile } from '../file-rules.js';
+import { readQgisVersion } from '../qgis-project-file.js';
 import type { StreamedUpload } from '../upload-stream.js';
 
 /**
  * POST /files/{projectId}/{path}/ (spec §8), after the bytes were streamed to storage: records the
  * new version in one transaction with the project's accounting, prunes versions beyond
- * STORAGE_KEEP_VERSIONS, and checks the owner's quota with those counted as gone. Any refusal removes
- * the streamed bytes, so a failed upload keeps nothing.
+ * STORAGE_KEEP_VERSIONS, and checks the owner's quota with those counted as gone. A QGIS file must be
+ * one (its version is kept with it). Any refusal removes the streamed bytes, so a failed upload keeps
+ * nothing.
  */
 export class UploadProjectFileCommand extends Command<ProjectFileResponse> {
   constructor(
@@ -56,20 +58,19 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
           if (project.project_type === 'shared_datasets') throw new QgisProjectFileNotAllowed();
           if (project.the_qgis_file_name !== null && project.the_qgis_file_name !== path) throw new MultipleQgisProjectFiles(project.the_qgis_file_name);
         }
+        // After the checks above, so a caller who may not put a QGIS file here learns that first. A .qgs
+        // costs two small reads; a .qgz's .qgs is streamed through once.
+        const qgisVersion = isQgisProjectFile(path) ? await readQgisVersion(this.storage, upload, path) : null;
 
         const [{ id: fileId }] = await db.query(
           `INSERT INTO project_files (project_id, name) VALUES ($1, $2)
            ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
           [project.id, path],
         );
-        await db.query(`INSERT INTO file_versions (file_id, storage_key, size, md5, sha256, uploaded_by_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          fileId,
-          upload.key,
-          upload.size,
-          upload.md5,
-          upload.sha256,
-          actor.id,
-        ]);
+        await db.query(
+          `INSERT INTO file_versions (file_id, storage_key, size, md5, sha256, etag, qgis_version, uploaded_by_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [fileId, upload.key, upload.size, upload.md5, upload.sha256, upload.etag, qgisVersion, actor.id],
+        );
         const [prunedRows] = await db.query(
           `DELETE FROM file_versions WHERE id IN (
              SELECT id FROM file_versions WHERE file_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2)

@@ -1,10 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { isAttachment } from '../file-rules.js';
 
+const MD5SUM =
+  'The S3-style ETag, as clients compute it locally: the md5 hex of the content up to 8 MiB; above that, the md5 hex of the concatenated binary md5s of each 8 MiB part, "-" and the number of parts';
+
 export class FileVersionResponse {
   @ApiProperty({ format: 'uuid' }) version_id: string;
   @ApiProperty({ type: 'integer' }) size: number;
-  @ApiProperty() md5sum: string;
+  @ApiProperty({ description: MD5SUM }) md5sum: string;
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) last_modified: string;
 }
@@ -13,20 +16,24 @@ export class FileVersionResponse {
 export class ProjectFileResponse {
   @ApiProperty({ example: 'DCIM/photo-1.jpg' }) name: string;
   @ApiProperty({ type: 'integer' }) size: number;
-  @ApiProperty() md5sum: string;
+  @ApiProperty({ description: MD5SUM }) md5sum: string;
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) last_modified: string;
   @ApiProperty({ description: 'True under DCIM/, the QField attachment folder' }) is_attachment: boolean;
   @ApiProperty({ type: [FileVersionResponse] }) versions: FileVersionResponse[];
 }
 
-/** Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. */
+/**
+ * Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. `md5sum` is
+ * the S3-style ETag (s3-etag.ts); a large version stored before it existed shows its plain md5 until
+ * FileEtagBackfill reaches it.
+ */
 export function projectFilesSql(where: string, rest = ''): string {
   return `
     SELECT f.name, v.versions
       FROM project_files f
       CROSS JOIN LATERAL (
-        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', v.md5, 'sha256', v.sha256, 'last_modified', v.created_at)
+        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', coalesce(v.etag, v.md5), 'sha256', v.sha256, 'last_modified', v.created_at)
                         ORDER BY v.created_at DESC, v.id DESC) AS versions
           FROM file_versions v WHERE v.file_id = f.id
       ) v

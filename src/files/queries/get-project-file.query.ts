@@ -27,7 +27,7 @@ export class GetProjectFileHandler implements IQueryHandler<GetProjectFileQuery>
   async execute({ projectId, path, versionId }: GetProjectFileQuery): Promise<StoredFile> {
     if (versionId !== undefined && !isUuid(versionId)) throw ValidationFailed.field('version', 'Must be a version id (UUID)');
     const [version] = await this.db.query(
-      `SELECT v.storage_key, v.size, v.md5 FROM project_files f JOIN file_versions v ON v.file_id = f.id
+      `SELECT v.storage_key, v.size, coalesce(v.etag, v.md5) AS etag FROM project_files f JOIN file_versions v ON v.file_id = f.id
         WHERE f.project_id = $1 AND f.name = $2 AND ($3::uuid IS NULL OR v.id = $3::uuid)
         ORDER BY v.created_at DESC, v.id DESC LIMIT 1`,
       [projectId, path, versionId?.toLowerCase() ?? null],
@@ -36,7 +36,7 @@ export class GetProjectFileHandler implements IQueryHandler<GetProjectFileQuery>
     return {
       name: path,
       size: Number(version.size),
-      etag: `"${version.md5}"`,
+      etag: `"${version.etag}"`,
       open: (range) => this.storage.get(version.storage_key, range),
     };
   }

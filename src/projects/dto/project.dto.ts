@@ -35,6 +35,7 @@ export class ProjectResponse {
   @ApiProperty() overwrite_conflicts: boolean;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the sizes of every stored version of every project file' }) file_storage_bytes: number;
   @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '3.22.16', description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file' }) qgis_version: string | null;
 }
 
 /** GET /projects/{id}/: the project with what its last successful process_projectfile found (spec §10.4); lists leave it out. */
@@ -52,7 +53,7 @@ export class ProjectDetailResponse extends ProjectResponse {
 /** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
 const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
   p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
-  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name,
+  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name, p.qgis_version,
   EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed,
   EXISTS (SELECT 1 FROM jsonb_each(p.project_details->'layers_by_id') l WHERE coalesce(l.value->>'filename', '') = '') AS has_online_layers,
   (SELECT max(j.finished_at) FROM jobs j WHERE j.project_id = p.id AND j.type = 'package' AND j.status = 'finished') AS last_package_finished_at`;
@@ -103,6 +104,7 @@ export interface ProjectRow {
   overwrite_conflicts: boolean;
   file_storage_bytes: string | number;
   the_qgis_file_name: string | null;
+  qgis_version: string | null;
   /** Some job of the project is pending, queued or started. */
   busy: boolean;
   /** project_details is set: the last process_projectfile succeeded. */
@@ -165,5 +167,6 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     overwrite_conflicts: row.overwrite_conflicts,
     file_storage_bytes: Number(row.file_storage_bytes),
     the_qgis_file_name: row.the_qgis_file_name,
+    qgis_version: row.qgis_version,
   };
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileDigests } from '../src/storage/s3-etag.js';
+import { fileDigests } from '../src/packages/file-digests.js';
 
 // Package files' md5sum is the S3-style ETag QField and the SDK compute locally (spec §8, §12): a
 // plain md5 means re-downloading every large file every time.
