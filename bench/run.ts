@@ -5,7 +5,7 @@
  * --seed re-seeds each size first (default: only when data/bench-N does not exist); --scenarios runs
  * some scenarios only and merges them into the size's earlier results; --idle-wait waits up to that
  * many seconds before each measurement for other processes on the machine to go quiet (0: don't);
- * --report-only rewrites summary.md, latency.svg (and README.md with --readme) from the results files.
+ * --report-only rewrites summary.md, latency.svg (and docs/performance.md with --readme) from the results files.
  *
  * For each size: the embedded PostgreSQL of data/bench-N (seeded first with dist/bench/seed.js when
  * missing, or always with --seed), the production server (`node dist/src/main.js`) and the raw
@@ -14,7 +14,7 @@
  *
  * Writes bench/results/results-<size>.json, explain-<size>-<scenario>.txt, summary.md (every size
  * with a results file) and latency.svg. With --readme, also replaces the block between the
- * `<!-- bench:results:start -->` and `<!-- bench:results:end -->` markers of README.md.
+ * `<!-- bench:results:start -->` and `<!-- bench:results:end -->` markers of docs/performance.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +31,8 @@ import { ROOT, rssMb, sleep, startServer, stopServer, waitUntilAnswering, type S
 
 const RESULTS = path.join(ROOT, 'bench/results');
 const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
-const README = path.join(ROOT, 'README.md');
+/** The page whose results block `--readme` rewrites. */
+const README = path.join(ROOT, 'docs', 'performance.md');
 const PAGE = { limit: 50, offset: 0 };
 const POSTED_NAME_PREFIX = 'bench-new-';
 const EXPLAIN_TIMEOUT = '120s';
@@ -689,7 +690,7 @@ function writeReports(): void {
     '',
     'Execution times (warm cache) of each statement run the way the server runs it: as a prepared statement, at its 6th',
     'execution, when PostgreSQL has settled on a generic or a custom plan; "planning ms unprepared" is what planning the',
-    'same statement afresh costs. Full plans, both ways: bench/results/explain-<size>-<scenario>.txt.',
+    'same statement afresh costs. Full plans, both ways: bench/results/explain-<size>-<scenario>.txt (written by each run, not committed).',
     '',
     explainTable,
     '',
@@ -708,10 +709,10 @@ function writeReports(): void {
     const from = readme.indexOf(start);
     const to = readme.indexOf(end);
     if (from < 0 || to < from) {
-      log(`README.md has no ${start} … ${end} block; not updated`);
+      log(`docs/performance.md has no ${start} … ${end} block; not updated`);
       return;
     }
-    const block = [start, '', table, '', '![latency](bench/results/latency.svg)', '', 'Targets of issue 6, checked by the run:', '', targets, '', 'Machine and runs:', '', machine, '', end].join('\n');
+    const block = [start, '', table, '', '![latency](../bench/results/latency.svg)', '', 'Targets of issue 6, checked by the run:', '', targets, '', 'Machine and runs:', '', machine, '', end].join('\n');
     fs.writeFileSync(README, readme.slice(0, from) + block + readme.slice(to + end.length));
     log('updated the results in README.md');
   }

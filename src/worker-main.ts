@@ -17,7 +17,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new JsonLogger(config.logLevel);
   const url = config.databaseUrl ?? runningEmbeddedPostgresUrl(config.dataDir);
-  if (!url) throw new ConfigError('DATABASE_URL', `must be set for a worker-only process, unless a Fieldbase server runs with DATA_DIR ${config.dataDir} on this machine`);
+  if (!url)
+    throw new ConfigError(
+      'DATABASE_URL',
+      `must be set for a worker-only process, unless a Fieldbase server runs with DATA_DIR ${config.dataDir} on this machine`,
+    );
   const context = await NestFactory.createApplicationContext(AppModule.forWorker(config, url), { logger, abortOnError: false });
   await migrate(context.get(DataSource));
   context.get(JobWorker).start();

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { authzFixtures, inBatches, FIXTURE_FILES, TINY_PNG, type ProjectFixture } from './support/authz-fixtures.js';
+import { authzFixtures, inBatches, FIXTURE_FILES, type ProjectFixture } from './support/authz-fixtures.js';
+import { TINY_PNG } from './support/kit.js';
 import {
   CALLER_NAMES,
   CALLERS,

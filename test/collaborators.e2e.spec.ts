@@ -1,49 +1,18 @@
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
+import { createProject, ISO_Z, makeOrganization, makeTeam, shareProject, type Role } from './support/kit.js';
 
 /** The collaborator object of spec §6.3, fields in this order. */
 const COLLABORATOR_FIELDS = ['project_id', 'collaborator', 'role', 'created_by', 'updated_by', 'created_at', 'updated_at'];
-const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const COLLABORATORS = '/api/v1/collaborators/';
 const PROJECTS = '/api/v1/projects/';
-
-type Res = request.Response;
-type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures. Organizations and teams have no API yet: they are rows (spec §4.2's shape).
-
-async function accountId(t: TestApp, username: string): Promise<string> {
-  const [row] = await t.sql<{ id: string }>(`SELECT id FROM accounts WHERE username = $1`, [username]);
-  if (!row) throw new Error(`no account ${username}`);
-  return row.id;
-}
-
-/** An organization (accounts type 2) owned by `owner`; members as [username, role]. */
-async function makeOrganization(t: TestApp, name: string, owner: string, members: [string, 'admin' | 'creator' | 'member'][] = []): Promise<void> {
-  const [{ id }] = await t.sql<{ id: string }>(`INSERT INTO accounts (type, username, organization_owner_id) VALUES (2, $1, $2) RETURNING id`, [
-    name,
-    await accountId(t, owner),
-  ]);
-  for (const [member, role] of members) {
-    await t.sql(`INSERT INTO organization_members (organization_id, member_id, role) VALUES ($1, $2, $3)`, [id, await accountId(t, member), role]);
-  }
-}
-
-/** A team (accounts type 3) `@org/team` of an organization, with its members. */
-async function makeTeam(t: TestApp, organization: string, team: string, members: string[] = []): Promise<void> {
-  const [{ id }] = await t.sql<{ id: string }>(`INSERT INTO accounts (type, username, team_organization_id) VALUES (3, $1, $2) RETURNING id`, [
-    `@${organization}/${team}`,
-    await accountId(t, organization),
-  ]);
-  for (const member of members) await t.sql(`INSERT INTO team_members (team_id, member_id) VALUES ($1, $2)`, [id, await accountId(t, member)]);
-}
 
 /** `@org/team` as one path segment. */
 const segment = (username: string) => encodeURIComponent(username);
 
-function api(t: TestApp) {
+/** The collaborators routes as one caller uses them (spec §6.3). */
+function collaboratorsApi(t: TestApp) {
   const one = (projectId: string, username: string) => `${COLLABORATORS}${projectId}/${segment(username)}/`;
   return {
     list: (token: string, projectId: string, query = '') => request(t.http).get(`${COLLABORATORS}${projectId}/${query}`).set(auth(token)),
@@ -55,19 +24,9 @@ function api(t: TestApp) {
       request(t.http).put(one(projectId, username)).set(auth(token)).send(body),
     del: (token: string, projectId: string, username: string) => request(t.http).delete(one(projectId, username)).set(auth(token)),
     /** Creates a project and returns its id; fails loudly when the create does not answer 201. */
-    project: async (token: string, name: string, extra: Record<string, unknown> = {}): Promise<string> => {
-      const res = await request(t.http)
-        .post(PROJECTS)
-        .set(auth(token))
-        .send({ name, ...extra });
-      if (res.status !== 201) throw new Error(`creating project ${name} failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.id as string;
-    },
+    project: async (token: string, name: string, extra: Record<string, unknown> = {}): Promise<string> => (await createProject(t, token, { name, ...extra })).id,
     /** Adds a collaborator through the API; fails loudly when that does not answer 201. */
-    collaborate: async (token: string, projectId: string, collaborator: string, role: Role): Promise<void> => {
-      const res = await request(t.http).post(`${COLLABORATORS}${projectId}/`).set(auth(token)).send({ collaborator, role });
-      if (res.status !== 201) throw new Error(`adding ${collaborator} failed: ${res.status} ${JSON.stringify(res.body)}`);
-    },
+    collaborate: (token: string, projectId: string, collaborator: string, role: Role) => shareProject(t, token, projectId, collaborator, role),
   };
 }
 
@@ -75,13 +34,13 @@ function api(t: TestApp) {
 
 describe('Collaborators API (spec §6.3)', () => {
   let t: TestApp;
-  let c: ReturnType<typeof api>;
+  let c: ReturnType<typeof collaboratorsApi>;
   const tokens: Record<string, string> = {};
   const PERSONS = ['olivia', 'manny', 'adele', 'eddie', 'rita', 'rhea', 'xena', 'carla', 'Bruno', 'dora', 'oscar', 'mona', 'arno', 'cory', 'tina', 'ursula'];
 
   beforeAll(async () => {
     t = await startTestApp();
-    c = api(t);
+    c = collaboratorsApi(t);
     for (const name of PERSONS) tokens[name] = await t.createPerson(name);
     // acme: owner oscar; mona and tina members, arno an admin, cory a creator; team field = mona, tina.
     await makeOrganization(t, 'acme', 'oscar', [

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ADMIN, createTestDatabase } from './support/test-app.js';
 import { ServerProcess } from './support/server-process.js';
+import { md5, sleep } from './support/kit.js';
 
 /**
  * Crashes (issue 7.4): the built server as a child process on a PostgreSQL of the test run (a killed
@@ -32,8 +32,6 @@ function prng(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
 const BOUNDARY = 'fieldbase-crash-boundary-5d1c9e';
 const HEAD = (filename: string) =>

@@ -23,7 +23,10 @@ describe('jobs API (spec §10.2)', () => {
   let n = 0;
 
   const project = async (token = owner, body: Record<string, unknown> = {}) => {
-    const res = await request(t.http).post(`${API}/projects/`).set(auth(token)).send({ name: `jobs-${++n}`, ...body });
+    const res = await request(t.http)
+      .post(`${API}/projects/`)
+      .set(auth(token))
+      .send({ name: `jobs-${++n}`, ...body });
     expectStatus(res, 201);
     return res.body.id as string;
   };
@@ -50,10 +53,21 @@ describe('jobs API (spec §10.2)', () => {
     const json = await trigger(owner, { project_id: id, type: 'process_projectfile' });
     expectStatus(json, 201);
     expect(Object.keys(json.body)).toEqual(JOB_FIELDS);
-    expect(json.body).toMatchObject({ project_id: id, type: 'process_projectfile', status: 'pending', created_by: 'jo_owner', started_at: null, finished_at: null });
+    expect(json.body).toMatchObject({
+      project_id: id,
+      type: 'process_projectfile',
+      status: 'pending',
+      created_by: 'jo_owner',
+      started_at: null,
+      finished_at: null,
+    });
     expect(json.body.created_at).toMatch(ISO_Z);
 
-    const form = await request(t.http).post('/api/v1/jobs').set(auth(owner)).type('form').send({ project_id: id.toUpperCase(), type: 'process_projectfile', force: '0' });
+    const form = await request(t.http)
+      .post('/api/v1/jobs')
+      .set(auth(owner))
+      .type('form')
+      .send({ project_id: id.toUpperCase(), type: 'process_projectfile', force: '0' });
     expectStatus(form, 201);
     expect(form.body.project_id).toBe(id);
     const multipart = await request(t.http).post(JOBS).set(auth(owner)).field('project_id', id).field('type', 'process_projectfile');
@@ -75,7 +89,7 @@ describe('jobs API (spec §10.2)', () => {
     expectError(await request(t.http).get(`${JOBS}${job.id}/`), 401, 'not_authenticated');
   });
 
-  it('GET /jobs/ lists a project\'s jobs oldest first, filters by type, paginates (§7); needs project_id', async () => {
+  it("GET /jobs/ lists a project's jobs oldest first, filters by type, paginates (§7); needs project_id", async () => {
     const id = await project();
     await upload(id, 'project.qgs', QGS); // queues a process_projectfile
     const made = [];
@@ -220,7 +234,9 @@ describe('jobs API (spec §10.2)', () => {
     expect(listed.status).toBe('ok');
     expect('project_details' in listed).toBe(false);
     // shared_datasets projects have no QGIS file and are ok.
-    const shared = await request(t.http).get(`${API}/projects/${await project(reporter, { name: 'shared_datasets' })}/`).set(auth(reporter));
+    const shared = await request(t.http)
+      .get(`${API}/projects/${await project(reporter, { name: 'shared_datasets' })}/`)
+      .set(auth(reporter));
     expect(shared.body).toMatchObject({ status: 'ok', project_details: null });
   });
 

@@ -47,7 +47,10 @@ describe('the job queue across processes (spec §10.3)', () => {
     base = `http://127.0.0.1:${api.port}`;
     token = (await request(base).post('/api/v1/auth/login/').set('User-Agent', 'sdk|tests').send(ADMIN)).body.token;
     db = new pg.Pool({ connectionString: database.url, max: 2 });
-    [small, slow] = await Promise.all([makeProject({ format: 'qgs', layers: ['points_gpkg'] }), makeProject({ format: 'qgs', name: 'slow', layers: ['points_gpkg'] })]);
+    [small, slow] = await Promise.all([
+      makeProject({ format: 'qgs', layers: ['points_gpkg'] }),
+      makeProject({ format: 'qgs', name: 'slow', layers: ['points_gpkg'] }),
+    ]);
     made.push(small, slow);
   });
   afterAll(async () => {
@@ -59,13 +62,17 @@ describe('the job queue across processes (spec §10.3)', () => {
     for (const project of made) fs.rmSync(project.dir, { recursive: true, force: true });
   });
 
-  it('two worker processes never run two jobs of one project at once, run each project\'s jobs in order, and run projects in parallel', async () => {
+  it("two worker processes never run two jobs of one project at once, run each project's jobs in order, and run projects in parallel", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const id = await createProject(base, token, `queue-${i}`);
       await uploadProject(base, token, id, small); // queues one process_projectfile
       for (let j = 0; j < 2; j++) {
-        const res = await request(base).post('/api/v1/jobs/').set('Authorization', `Token ${token}`).type('form').send({ project_id: id, type: 'process_projectfile' });
+        const res = await request(base)
+          .post('/api/v1/jobs/')
+          .set('Authorization', `Token ${token}`)
+          .type('form')
+          .send({ project_id: id, type: 'process_projectfile' });
         expect(res.status).toBe(201);
       }
       ids.push(id);

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import request from 'supertest';
-import { TINY_PNG } from './support/authz-fixtures.js';
-import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadFile, uploadProject, waitFor } from './support/jobs.js';
+import { TINY_PNG } from './support/kit.js';
+import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -51,7 +51,7 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     expect((await request(t.http).get(`${API}/status/`)).body).toEqual({ database: 'ok', storage: 'ok', worker: 'ok' });
   });
 
-  it('QFieldSync\'s flow: data files, then the .qgs last → one processing; busy, then ok with project_details and a thumbnail', async () => {
+  it("QFieldSync's flow: data files, then the .qgs last → one processing; busy, then ok with project_details and a thumbnail", async () => {
     const qgs = await build({ format: 'qgs', title: 'Field survey', layers: ['points_gpkg', 'lines_geojson'] });
     const id = await project();
     await uploadProject(t.http, token, id, qgs);
@@ -71,7 +71,14 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     const found = project_.project_details;
     expect(found).toMatchObject({ project_name: 'Field survey', crs: 'EPSG:4326', attachment_dirs: ['DCIM'], data_dirs: [] });
     expect(found.ordered_layer_ids.sort()).toEqual(Object.values(qgs.layer_ids).sort());
-    expect(Object.values(found.layers_by_id).map((layer: any) => [layer.provider_name, layer.is_valid]).sort()).toEqual([['ogr', true], ['ogr', true]]);
+    expect(
+      Object.values(found.layers_by_id)
+        .map((layer: any) => [layer.provider_name, layer.is_valid])
+        .sort(),
+    ).toEqual([
+      ['ogr', true],
+      ['ogr', true],
+    ]);
     expect(job.feedback.outputs.qgis_project_details).toEqual(found);
 
     const thumbnail = await request(t.http).get(`${API}/files/thumbnails/${id}/`).set(auth(token)).buffer(true).parse(bytes);
@@ -112,7 +119,10 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     const res = await request(t.http).post(`${API}/jobs/`).set(auth(token)).send({ project_id: id, type: 'process_projectfile' });
     expect(res.status).toBe(201);
     const job = await jobEnded(t.http, token, res.body.id);
-    expect(job).toMatchObject({ status: 'failed', feedback: expect.objectContaining({ error_type: 'INVALID_PROJECT_FILE', error: expect.stringContaining('cut.qgs') }) });
+    expect(job).toMatchObject({
+      status: 'failed',
+      feedback: expect.objectContaining({ error_type: 'INVALID_PROJECT_FILE', error: expect.stringContaining('cut.qgs') }),
+    });
     expect(await details(id)).toMatchObject({ status: 'failed', project_details: null });
     expect((await request(t.http).get(`${API}/files/thumbnails/${id}/`).set(auth(token))).status).toBe(404);
   });
@@ -137,7 +147,7 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     await waitFor('the job to start', async () => (await getJob(t.http, token, queued.id)).status === 'started');
     await waitFor('its process', async () => jobProcesses(queued.id).length > 0, 5000);
     expect((await request(t.http).delete(`${API}/projects/${id}/`).set(auth(token))).status).toBe(204);
-    await waitFor('the job\'s processes to be killed', async () => jobProcesses(queued.id).length === 0, 10_000);
+    await waitFor("the job's processes to be killed", async () => jobProcesses(queued.id).length === 0, 10_000);
     expect(await t.sql(`SELECT id FROM jobs WHERE id = $1`, [queued.id])).toEqual([]);
     // The worker goes on with the next job.
     const next = await project();
@@ -153,7 +163,10 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     const [{ id: applyId }] = await t.sql<{ id: string }>(`INSERT INTO jobs (project_id, type) VALUES ($1, 'delta_apply') RETURNING id`, [id]);
     for (const jobId of [applyId]) {
       const job = await jobEnded(t.http, token, jobId);
-      expect(job).toMatchObject({ status: 'failed', feedback: expect.objectContaining({ error_type: 'UNKNOWN', error: expect.stringContaining('not supported') }) });
+      expect(job).toMatchObject({
+        status: 'failed',
+        feedback: expect.objectContaining({ error_type: 'UNKNOWN', error: expect.stringContaining('not supported') }),
+      });
     }
     expect((await details(id)).status).toBe('ok');
   });

@@ -116,4 +116,42 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
       for (const [name, bytes] of Object.entries(contents)) expect(Buffer.compare(fs.readFileSync(path.join(downloads, name)), bytes)).toBe(0);
     });
   });
+
+  describe('jobs: job-trigger, list-jobs and job-status (spec §10.2)', () => {
+    let projectId: string;
+    const QGS = Buffer.from('<!DOCTYPE qgis PUBLIC "http://mrcc.com/qgis.dtd" "SYSTEM">\n<qgis version="3.22.16-Białowieża" projectname=""></qgis>\n');
+
+    beforeAll(async () => {
+      const res = await request(t.http).post('/api/v1/projects/').set(auth(token)).send({ name: 'cli-jobs' });
+      expectStatus(res, 201);
+      projectId = res.body.id;
+      // The upload queues a process_projectfile (§8); no worker runs here, so jobs stay pending.
+      expectStatus(await request(t.http).post(`/api/v1/files/${projectId}/project.qgs/`).set(auth(token)).attach('file', QGS, 'project.qgs'), 201);
+    });
+
+    it('job-trigger makes a package job (201, form body with force=0); again answers the same one (200); --force makes another', async () => {
+      const first = await during(() => qfc('job-trigger', projectId, 'package'));
+      expect(first.filter((r) => r.method === 'POST' && r.url.startsWith('/api/v1/jobs')).map((r) => r.status)).toEqual([201]);
+      const created = (await qfc('job-trigger', projectId, 'package')).json as { id: string; type: string; status: string };
+      const forced = (await qfc('job-trigger', projectId, 'package', '--force')).json as { id: string };
+      const jobs = await t.sql<{ id: string }>(`SELECT id FROM jobs WHERE project_id = $1 AND type = 'package' ORDER BY created_at`, [projectId]);
+      expect(jobs.map((job) => job.id)).toEqual([created.id, forced.id]);
+      expect(created).toMatchObject({ type: 'package', status: 'pending' });
+    });
+
+    it('list-jobs lists the project\'s jobs oldest first, with --type and pagination', async () => {
+      const all = (await qfc('list-jobs', projectId)).json as { type: string }[];
+      expect(all.map((job) => job.type)).toEqual(['process_projectfile', 'package', 'package']);
+      const processing = (await qfc('list-jobs', projectId, '--type', 'process_projectfile')).json as { type: string }[];
+      expect(processing.map((job) => job.type)).toEqual(['process_projectfile']);
+      const page = (await qfc('list-jobs', projectId, '--limit', '1')).json as unknown[];
+      expect(page).toHaveLength(1);
+    });
+
+    it('job-status reads one job', async () => {
+      const [job] = await t.sql<{ id: string }>(`SELECT id FROM jobs WHERE project_id = $1 AND type = 'process_projectfile'`, [projectId]);
+      const status = (await qfc('job-status', job.id)).json;
+      expect(status).toMatchObject({ id: job.id, project_id: projectId, type: 'process_projectfile', status: 'pending', created_by: 'cli-user', feedback: null });
+    });
+  });
 });

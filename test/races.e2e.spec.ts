@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
+import { md5, sleep } from './support/kit.js';
 
 /**
  * Races (issue 7.3): bursts of concurrent requests that compete for one name, one quota, one
@@ -33,8 +33,6 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 

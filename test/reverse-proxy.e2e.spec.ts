@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { launchChromium, tryItOut } from './support/chromium.js';
 import { Nginx } from './support/nginx.js';
 import { ServerProcess } from './support/server-process.js';
 import { createTestDatabase } from './support/test-app.js';
+import { md5 } from './support/kit.js';
 
 /**
  * The built server behind a real nginx that mounts it under /cloud/, as docs/deploy.md describes
@@ -53,7 +54,6 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
-const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
 describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
+import { client, TINY_PNG, type Body } from './support/kit.js';
 
 // Spec §6 (roles): the role matrix, with every fixture built through the HTTP API only — organizations,
 // members, default roles, teams, team members, collaborators and projects — never with SQL.
@@ -13,7 +14,6 @@ import { expectError, expectStatus } from './support/expectations.js';
 //   §4.2/§4.1  cascades: removing a member, deleting a team, staff deleting a person;
 //   §5.2  GET /projects/ issues the same few statements whatever the page size.
 
-type Body = Record<string, unknown>;
 type Role = 'admin' | 'manager' | 'editor' | 'reporter' | 'reader';
 type Origin = 'direct' | 'organization' | 'team' | 'public';
 interface Project {
@@ -26,11 +26,6 @@ interface Project {
 
 const ROLES: readonly Role[] = ['admin', 'manager', 'editor', 'reporter', 'reader'];
 const PROJECTS = '/api/v1/projects/';
-const TINY_PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f0a0000000049454e44ae426082',
-  'hex',
-);
-
 const project = (id: string) => `${PROJECTS}${id}/`;
 const thumbnail = (id: string) => `${PROJECTS}${id}/thumbnail/`;
 const thumbnailFile = (id: string) => `/api/v1/files/thumbnails/${id}/`;
@@ -58,10 +53,7 @@ describe('the role matrix of spec §6, built through the API', () => {
   // -------------------------------------------------------------------------------------------
   // HTTP helpers and API-only fixtures.
 
-  const get = (path: string, token: string) => request(t.http).get(path).set(auth(token));
-  const post = (path: string, token: string, body: Body = {}) => request(t.http).post(path).set(auth(token)).send(body);
-  const patch = (path: string, token: string, body: Body = {}) => request(t.http).patch(path).set(auth(token)).send(body);
-  const del = (path: string, token: string) => request(t.http).delete(path).set(auth(token));
+  const { get, post, patch, del } = client(() => t);
   const upload = (token: string, id: string, name: string, content = name.endsWith('.qgs') ? '<qgis version="3.40.0"/>' : `content of ${name}`) =>
     request(t.http).post(file(id, name)).set(auth(token)).attach('file', Buffer.from(content), name.split('/').pop()!);
   const uploadThumbnail = (token: string, id: string) => request(t.http).post(thumbnail(id)).set(auth(token)).attach('thumbnail', TINY_PNG, 'thumbnail.png');

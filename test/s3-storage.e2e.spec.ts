@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { deflateSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import request from 'supertest';
 import type { S3Config } from '../src/config/config.js';
 import { S3FileStorage, s3ClientConfig } from '../src/storage/s3-file-storage.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.mjs';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { binary, md5, png } from './support/kit.js';
 
 // The S3 driver against a real S3 protocol server (s3rver, started here whatever TEST_STORAGE_DRIVER
 // says): first the FileStorage port directly, then through the HTTP API.
@@ -318,51 +318,12 @@ describe('S3FileStorage (the FileStorage port on S3)', () => {
 
 // =============================================================================================
 
-function md5(bytes: Buffer): string {
-  return createHash('md5').update(bytes).digest('hex');
-}
-
 /** Spec §8's md5sum of a file over 8 MiB: md5 of the 8 MiB parts' binary md5s, `-`, the part count. */
 function s3Etag(bytes: Buffer): string {
   const parts: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += 8 * MIB) parts.push(createHash('md5').update(bytes.subarray(at, at + 8 * MIB)).digest());
   return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
 }
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-/** A valid PNG of random pixels (so it does not compress much). */
-function png(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8); // 8 bits, RGBA
-  const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++) rows.push(Buffer.concat([Buffer.from([0]), randomBytes(width * 4)]));
-  const signature = Buffer.from('89504e470d0a1a0a', 'hex');
-  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.concat(rows))), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-const binary = (req: request.Test) =>
-  req.buffer(true).parse((res, done) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  });
 
 describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
   let t: TestApp;
@@ -408,12 +369,12 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
   });
 
   describe('thumbnail', () => {
-    const image = png(64, 48);
+    const image = png(64, 48, { random: true });
 
     it('uploads, and downloads byte for byte', async () => {
       const upload = await request(t.http).post(`/api/v1/projects/${projectId}/thumbnail/`).set(auth(alice)).attach('thumbnail', image, 'thumb.png');
       expect(upload.status).toBe(204);
-      const res = await binary(request(t.http).get(`/api/v1/files/thumbnails/${projectId}/`).set(auth(alice)));
+      const res = await request(t.http).get(`/api/v1/files/thumbnails/${projectId}/`).set(auth(alice)).buffer(true).parse(binary);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^image\/png/);
       expect(Buffer.compare(res.body as Buffer, image)).toBe(0);
@@ -425,13 +386,13 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
     });
 
     it('a new thumbnail replaces the old one in storage', async () => {
-      const second = png(10, 10);
+      const second = png(10, 10, { random: true });
       const before = await t.storedKeys(`thumbnails/${projectId}/`);
       expect((await request(t.http).post(`/api/v1/projects/${projectId}/thumbnail/`).set(auth(alice)).attach('thumbnail', second, 't.png')).status).toBe(204);
       const after = await t.storedKeys(`thumbnails/${projectId}/`);
       expect(after).toHaveLength(1);
       expect(after).not.toEqual(before);
-      const res = await binary(request(t.http).get(`/api/v1/files/thumbnails/${projectId}/`).set(auth(alice)));
+      const res = await request(t.http).get(`/api/v1/files/thumbnails/${projectId}/`).set(auth(alice)).buffer(true).parse(binary);
       expect(Buffer.compare(res.body as Buffer, second)).toBe(0);
     });
   });
@@ -452,7 +413,7 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
     });
 
     it('downloads byte for byte with GET', async () => {
-      const res = await binary(request(t.http).get(url()).set(auth(alice)));
+      const res = await request(t.http).get(url()).set(auth(alice)).buffer(true).parse(binary);
       expect(res.status).toBe(200);
       expect(Number(res.headers['content-length'])).toBe(content.length);
       expect((res.body as Buffer).length).toBe(content.length);
@@ -460,7 +421,7 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
     });
 
     it('serves a byte range (206)', async () => {
-      const res = await binary(request(t.http).get(url()).set(auth(alice)).set('Range', 'bytes=5242870-5242889'));
+      const res = await request(t.http).get(url()).set(auth(alice)).set('Range', 'bytes=5242870-5242889').buffer(true).parse(binary);
       expect(res.status).toBe(206);
       expect(res.headers['content-range']).toBe(`bytes 5242870-5242889/${content.length}`);
       expect(Buffer.compare(res.body as Buffer, content.subarray(5242870, 5242890))).toBe(0);
@@ -470,7 +431,7 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
       for (const [name, bytes] of [['notes.txt', Buffer.from('field notes\n')], ['empty.txt', Buffer.alloc(0)]] as const) {
         const up = await request(t.http).post(`/api/v1/files/${projectId}/${name}/`).set(auth(alice)).attach('file', bytes, name);
         expect(up.status).toBe(201);
-        const res = await binary(request(t.http).get(`/api/v1/files/${projectId}/${name}/`).set(auth(alice)));
+        const res = await request(t.http).get(`/api/v1/files/${projectId}/${name}/`).set(auth(alice)).buffer(true).parse(binary);
         expect(res.status).toBe(200);
         expect(Buffer.compare(res.body as Buffer, bytes)).toBe(0);
       }

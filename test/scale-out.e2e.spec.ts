@@ -7,12 +7,7 @@ import { loadConfig } from '../src/config/config.js';
 import { migrations } from '../src/database/data-source.js';
 import { ServerProcess } from './support/server-process.js';
 import { ADMIN, createTestBucket, createTestDatabase, testStorageEnv } from './support/test-app.js';
-
-/** The 1×1 PNG of the thumbnail tests. */
-const TINY_PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f0a0000000049454e44ae426082',
-  'hex',
-);
+import { TINY_PNG } from './support/kit.js';
 
 /** Resolves once `count` sessions wait for an advisory lock in the database (fails when a server exits first). */
 async function waitForLockWaiters(db: pg.Pool, count: number, servers: ServerProcess[], timeoutMs = 30_000): Promise<void> {

@@ -90,7 +90,7 @@ export class PaginationInterceptor implements NestInterceptor {
 }
 
 /** The request's own path and query with `limit` and `offset` replaced (offset left out when null). */
-function pageUrl(req: Request, limit: bigint, offset: bigint | null): string {
+export function pageUrl(req: Request, limit: bigint, offset: bigint | null): string {
   const url = new URL(req.originalUrl, 'http://placeholder');
   url.searchParams.delete('limit');
   url.searchParams.delete('offset');

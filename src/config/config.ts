@@ -178,6 +178,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     let prefix = '';
     if (rawPrefix !== null) {
       const segments = rawPrefix.replace(/^\/+|\/+$/g, '').split('/');
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
       if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\x00-\x1f]/.test(segment))) {
         throw new ConfigError('S3_PREFIX', `must be path segments separated by "/" (no empty, "." or ".." segment, no backslash or control character), got "${rawPrefix}"`);
       }

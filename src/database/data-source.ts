@@ -16,10 +16,7 @@ import { Job, WorkerHeartbeat } from '../jobs/job.entity.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const entities = [Account, AuthToken, Job, WorkerHeartbeat];
-export const migrations = [
-  AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000,
-  CoveringListIndexes1764748800000, PublicProjectCounts1764835200000, FileEtags1765000000000, QgisVersion1765000000001, Jobs1765100000000, Packages1765300000000,
-];
+export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000, CoveringListIndexes1764748800000, PublicProjectCounts1764835200000, FileEtags1765000000000, QgisVersion1765000000001, Jobs1765100000000, Packages1765300000000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

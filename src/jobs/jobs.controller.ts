@@ -39,7 +39,7 @@ export class JobsController {
     description:
       '`process_projectfile` and `delta_apply`: admins, managers, editors and reporters; `package`: every role. ' +
       '`package` needs a regular project (403 otherwise) with a QGIS file (400 `no_qgis_project`) unless `force`; without `force`, a package job of the project ' +
-      'that is pending, queued or started is answered 200 and nothing new is made. `package` and `delta_apply` need free storage in the owner\'s account (402). ' +
+      "that is pending, queued or started is answered 200 and nothing new is made. `package` and `delta_apply` need free storage in the owner's account (402). " +
       '`delta_apply` on a project without pending deltas is 400 `no_deltas_to_apply`. An unknown or missing `type` (`create_project` included) is 400.',
   })
   @ApiOk(JobResponse, 201)

@@ -66,26 +66,28 @@ export class JobsRepository {
   }
 
   async get(jobId: string, db: EntityManager = this.db.manager): Promise<JobRow | null> {
-    const [row] = await db.query(
-      `SELECT ${JOB_COLUMNS}, j.feedback, j.output FROM jobs j LEFT JOIN accounts a ON a.id = j.created_by_id WHERE j.id = $1`,
-      [jobId],
-    );
+    const [row] = await db.query(`SELECT ${JOB_COLUMNS}, j.feedback, j.output FROM jobs j LEFT JOIN accounts a ON a.id = j.created_by_id WHERE j.id = $1`, [
+      jobId,
+    ]);
     return row ?? null;
   }
 
   /** The project, locked until the transaction ends, so two creates of one project are serialised (package dedup). */
   async lockProject(db: EntityManager, projectId: string): Promise<ProjectForJobs | null> {
-    const [row] = await db.query(`SELECT p.id, p.owner_id, o.username AS owner, p.project_type, p.the_qgis_file_name
-         FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE p.id = $1 FOR UPDATE OF p`, [projectId]);
+    const [row] = await db.query(
+      `SELECT p.id, p.owner_id, o.username AS owner, p.project_type, p.the_qgis_file_name
+         FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE p.id = $1 FOR UPDATE OF p`,
+      [projectId],
+    );
     return row ?? null;
   }
 
   /** The project's oldest pending, queued or started job of `type`, if any. */
   async activeJob(db: EntityManager, projectId: string, type: JobType): Promise<JobRow | null> {
-    const [row] = await db.query(`SELECT j.id FROM jobs j WHERE j.project_id = $1 AND j.type = $2 AND j.status IN ${ACTIVE} ORDER BY j.created_at, j.id LIMIT 1`, [
-      projectId,
-      type,
-    ]);
+    const [row] = await db.query(
+      `SELECT j.id FROM jobs j WHERE j.project_id = $1 AND j.type = $2 AND j.status IN ${ACTIVE} ORDER BY j.created_at, j.id LIMIT 1`,
+      [projectId, type],
+    );
     return row ? this.get(row.id, db) : null;
   }
 
@@ -167,7 +169,14 @@ export class JobsRepository {
   }
 
   /** Ends a job this worker holds; false (nothing written) when it no longer holds it. */
-  async finish(db: EntityManager, jobId: string, workerId: string, status: 'finished' | 'failed', feedback: JobFeedback, output: string | null): Promise<boolean> {
+  async finish(
+    db: EntityManager,
+    jobId: string,
+    workerId: string,
+    status: 'finished' | 'failed',
+    feedback: JobFeedback,
+    output: string | null,
+  ): Promise<boolean> {
     const [, count] = await db.query(
       `UPDATE jobs SET status = $3, feedback = $4, output = $5, finished_at = now(), updated_at = now(), started_at = coalesce(started_at, now()),
               worker_id = NULL, lease_expires_at = NULL

@@ -89,7 +89,7 @@ export class S3FileStorage extends FileStorage implements OnApplicationShutdown 
       if (!content.destroyed) content.destroy();
       // The source's failure is the cause; lib-storage may report its abort request instead (a
       // server without AbortMultipartUpload, such as s3rver). A multipart upload that could not be
-      // aborted is invisible but keeps its parts: see the README on lifecycle rules.
+      // aborted is invisible but keeps its parts: see docs/configuration.md on lifecycle rules.
       throw sourceError ?? error;
     } finally {
       content.off('error', onSourceError);

@@ -60,7 +60,7 @@ function extensionOf(name: string): string | null {
 }
 
 /** One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else (several ranges, other units) serves the whole file. */
-function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return undefined;

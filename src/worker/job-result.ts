@@ -24,7 +24,8 @@ const tail = (output: string) => output.trim().split('\n').slice(-20).join('\n')
  * otherwise a failure saying why (the worker killed it, it crashed, it wrote nothing readable).
  */
 export function readOutcome(workdir: string, run: QgisRunResult, limits: { timeoutSeconds: number; memoryMb: number }): ScriptResult {
-  if (run.killed === 'timeout') return { feedback: failure('TIMEOUT', `The job ran longer than JOB_TIMEOUT_SECONDS (${limits.timeoutSeconds} s) and was stopped`) };
+  if (run.killed === 'timeout')
+    return { feedback: failure('TIMEOUT', `The job ran longer than JOB_TIMEOUT_SECONDS (${limits.timeoutSeconds} s) and was stopped`) };
   if (run.killed === 'memory') return { feedback: failure('UNKNOWN', `The job used more than JOB_MEMORY_MB (${limits.memoryMb} MiB) and was stopped`) };
   if (run.spawnError) return { feedback: failure('MISSING_QGIS', `QGIS's Python could not be started: ${run.spawnError}`) };
   if (run.exitCode !== 0) {
@@ -36,6 +37,8 @@ export function readOutcome(workdir: string, run: QgisRunResult, limits: { timeo
     if (!result || typeof result.feedback !== 'object' || result.feedback === null) throw new Error('it has no feedback object');
     return result;
   } catch (error) {
-    return { feedback: { ...failure('UNKNOWN', `The QGIS process wrote no readable result.json (${(error as Error).message})`), error_stack: tail(run.output) } };
+    return {
+      feedback: { ...failure('UNKNOWN', `The QGIS process wrote no readable result.json (${(error as Error).message})`), error_stack: tail(run.output) },
+    };
   }
 }

@@ -134,11 +134,17 @@ export class JobWorker implements BeforeApplicationShutdown {
       },
       done: Promise.resolve(),
     };
-    entry.done = this.run(job, (fn) => (stop = fn), () => stopped)
+    entry.done = this.run(
+      job,
+      (fn) => (stop = fn),
+      () => stopped,
+    )
       .catch(async (error) => {
         // Whatever went wrong (a file missing from storage, the database), the job ends now rather than when its lease lapses.
         this.logger.error(`job ${job.id} (${job.type}): ${error?.stack ?? error}`);
-        await this.end(job, { feedback: { ...failure('UNKNOWN', `The worker failed to run the job: ${error?.message ?? error}`) } }, null).catch(() => undefined);
+        await this.end(job, { feedback: { ...failure('UNKNOWN', `The worker failed to run the job: ${error?.message ?? error}`) } }, null).catch(
+          () => undefined,
+        );
       })
       .finally(() => {
         this.running.delete(job.id);
@@ -173,7 +179,9 @@ export class JobWorker implements BeforeApplicationShutdown {
       if (run.killed === 'stopped') return; // the job is no longer this worker's: nothing to store
       const outcome = readOutcome(workdir, run, { timeoutSeconds: this.config.jobTimeoutSeconds, memoryMb: this.config.jobMemoryMb });
       await this.end(job, outcome, run.output, workdir);
-      this.logger.log(`job ${job.id} (${job.type}) ${outcome.feedback.error ? `failed: ${outcome.feedback.error}` : 'finished'} in ${Date.now() - started} ms, peak ${run.peakRssMb} MiB`);
+      this.logger.log(
+        `job ${job.id} (${job.type}) ${outcome.feedback.error ? `failed: ${outcome.feedback.error}` : 'finished'} in ${Date.now() - started} ms, peak ${run.peakRssMb} MiB`,
+      );
     } finally {
       if (workdir) removeJobFolder(workdir);
     }

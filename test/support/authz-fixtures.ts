@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { hashKey } from '../../src/auth/auth-tokens.service.js';
 import type { Role } from './authz-rules.js';
 import type { TestApp } from './test-app.js';
+import { TINY_PNG } from './kit.js';
 
 // Batched SQL fixtures for the authorization sweep: hundreds of persons, organizations, teams,
 // projects, collaborator rows, files and thumbnails in a handful of statements, so that every cell of
@@ -43,12 +44,6 @@ export const FIXTURE_FILES: Record<string, string> = {
   'project.qgd': 'project data',
   'data.txt': 'field data',
 };
-
-/** A 1×1 PNG. */
-export const TINY_PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f0a0000000049454e44ae426082',
-  'hex',
-);
 
 /** At most `limit` of the tasks at a time. */
 export async function inBatches<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {

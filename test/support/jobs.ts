@@ -60,10 +60,14 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
 
 /** The job once it ended (finished or failed). */
 export function jobEnded(http: Target, token: string, jobId: string, timeoutMs = 30_000): Promise<Job> {
-  return waitFor(`job ${jobId} to end`, async () => {
-    const job = await getJob(http, token, jobId);
-    return ENDED.includes(job.status) ? job : null;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to end`,
+    async () => {
+      const job = await getJob(http, token, jobId);
+      return ENDED.includes(job.status) ? job : null;
+    },
+    timeoutMs,
+  );
 }
 
 /**

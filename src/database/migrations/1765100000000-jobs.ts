@@ -55,7 +55,9 @@ export class Jobs1765100000000 implements MigrationInterface {
 
     await db.query(`ALTER TABLE projects ADD COLUMN project_details jsonb, ADD COLUMN thumbnail_from_job boolean NOT NULL DEFAULT false`);
     // Projects that already have a QGIS file get processed once, as an upload would have done.
-    await db.query(`INSERT INTO jobs (project_id, type) SELECT id, 'process_projectfile' FROM projects WHERE the_qgis_file_name IS NOT NULL ORDER BY created_at`);
+    await db.query(
+      `INSERT INTO jobs (project_id, type) SELECT id, 'process_projectfile' FROM projects WHERE the_qgis_file_name IS NOT NULL ORDER BY created_at`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

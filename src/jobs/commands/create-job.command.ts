@@ -48,7 +48,8 @@ export class CreateJobHandler implements ICommandHandler<CreateJobCommand> {
     return this.db.transaction(async (db) => {
       const project = await this.jobs.lockProject(db, access.projectId);
       if (!project) throw new ObjectNotFound('No such project');
-      if (type === 'package' && project.project_type !== 'regular') throw new PermissionDenied(`Only regular projects can be packaged, this one is a ${project.project_type} project`);
+      if (type === 'package' && project.project_type !== 'regular')
+        throw new PermissionDenied(`Only regular projects can be packaged, this one is a ${project.project_type} project`);
       if (type === 'package' && !force && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type === 'delta_apply' && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type !== 'process_projectfile') {

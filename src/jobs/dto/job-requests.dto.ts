@@ -15,7 +15,10 @@ export class CreateJobBody {
   @IsIn(JOB_TYPES, { message: TYPE_MESSAGE })
   type: JobType;
 
-  @ApiPropertyOptional({ type: Boolean, description: '`package`: always make a new job, even without a QGIS file or while one is active (`0`/`1`/`true`/`false`)' })
+  @ApiPropertyOptional({
+    type: Boolean,
+    description: '`package`: always make a new job, even without a QGIS file or while one is active (`0`/`1`/`true`/`false`)',
+  })
   @ValidateWhenPresent()
   @ToBoolean()
   @IsBoolean({ message: 'force must be a boolean (true/false, 1/0)' })

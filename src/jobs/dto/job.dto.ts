@@ -8,10 +8,12 @@ export class JobResponse {
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the worker started it; null until then' }) started_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it ended (finished or failed); null until then' }) finished_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it ended (finished or failed); null until then' }) finished_at:
+    string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Username of who created it; null for jobs the server made itself' }) created_by: string | null;
   @ApiProperty({ format: 'uuid' }) project_id: string;
-  @ApiProperty({ enum: JOB_STATUSES, description: '`pending` → `queued` (claimed by a worker) → `started` → `finished` | `failed`; `stopped` is never set' }) status: JobStatus;
+  @ApiProperty({ enum: JOB_STATUSES, description: '`pending` → `queued` (claimed by a worker) → `started` → `finished` | `failed`; `stopped` is never set' })
+  status: JobStatus;
   @ApiProperty({ enum: JOB_TYPES }) type: JobType;
 }
 
@@ -21,10 +23,11 @@ export class JobDetailResponse extends JobResponse {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: 'The worker\'s structured result: `{feedback_version, steps, outputs, error?, error_type?, error_stack?}`; `error_type` one of TIMEOUT, WORKER_LOST, INVALID_PROJECT_FILE, FILE_NOT_FOUND, MISSING_QGIS, UNKNOWN',
+    description:
+      "The worker's structured result: `{feedback_version, steps, outputs, error?, error_type?, error_stack?}`; `error_type` one of TIMEOUT, WORKER_LOST, INVALID_PROJECT_FILE, FILE_NOT_FOUND, MISSING_QGIS, UNKNOWN",
   })
   feedback: object | null;
-  @ApiProperty({ nullable: true, type: String, description: 'The worker\'s log; cleared after JOB_LOG_RETENTION_DAYS' }) output: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The worker's log; cleared after JOB_LOG_RETENTION_DAYS" }) output: string | null;
 }
 
 const iso = (date: Date | null) => (date === null ? null : new Date(date).toISOString());

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/config.js';
+import { ConfigError, loadConfig } from './config.js';
 
 describe('configuration from the environment (spec §9)', () => {
   it('has the documented defaults with an empty environment', () => {
