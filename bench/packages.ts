@@ -16,7 +16,8 @@ import { makeProject, runJobScript } from '../test/support/qgis.js';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, sizes: { type: 'string', default: '1000,10000,100000' } } });
 const runs = Number(values.runs);
 const sizes = values.sizes.split(',').map(Number);
-if (!Number.isInteger(runs) || runs < 1 || !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--runs and --sizes must be positive whole numbers');
+if (!Number.isInteger(runs) || runs < 1 || !sizes.every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--runs and --sizes must be positive whole numbers');
 
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor((numbers.length - 1) / 2)];
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -36,7 +36,10 @@ describe('packages through HTTP with the real worker (spec §12)', () => {
   const download = (name: string, headers: Record<string, string> = {}) =>
     request(t.http).get(`${API}/packages/${id}/latest/files/${name}/`).set(auth(owner)).set(headers).buffer(true).parse(bytes);
   const packageJob = (token: string, projectId: string, extra: Record<string, unknown> = {}) =>
-    request(t.http).post(`${API}/jobs/`).set(auth(token)).send({ project_id: projectId, type: 'package', ...extra });
+    request(t.http)
+      .post(`${API}/jobs/`)
+      .set(auth(token))
+      .send({ project_id: projectId, type: 'package', ...extra });
 
   beforeAll(async () => {
     t = await startTestApp({ WORKER: 'true' });
@@ -78,11 +81,14 @@ describe('packages through HTTP with the real worker (spec §12)', () => {
     expect([first.status, second.status]).toEqual(['finished', 'finished']);
   });
 
-  it('sets data_last_packaged_at to the last package job\'s started_at and needs_repackaging to false, file_storage_bytes unchanged', async () => {
+  it("sets data_last_packaged_at to the last package job's started_at and needs_repackaging to false, file_storage_bytes unchanged", async () => {
     const details = await project();
     expect(details.data_last_packaged_at).toBe(second.started_at);
     expect(details.needs_repackaging).toBe(false);
-    const [{ sum }] = await t.sql<{ sum: string }>(`SELECT sum(v.size) AS sum FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`, [id]);
+    const [{ sum }] = await t.sql<{ sum: string }>(
+      `SELECT sum(v.size) AS sum FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`,
+      [id],
+    );
     expect(details.file_storage_bytes).toBe(Number(sum));
   });
 
@@ -90,7 +96,12 @@ describe('packages through HTTP with the real worker (spec §12)', () => {
     const res = await latest(reader);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['data_last_updated_at', 'files', 'layers', 'package_id', 'packaged_at', 'status']);
-    expect(res.body).toMatchObject({ status: 'finished', package_id: second.id, packaged_at: second.started_at, data_last_updated_at: (await project()).data_last_updated_at });
+    expect(res.body).toMatchObject({
+      status: 'finished',
+      package_id: second.id,
+      packaged_at: second.started_at,
+      data_last_updated_at: (await project()).data_last_updated_at,
+    });
     expect(res.body.files.map((file: { name: string }) => file.name)).toEqual(['data.gpkg', 'project_qfield.qgs', 'DCIM/photo.jpg']);
     for (const file of res.body.files) {
       expect(Object.keys(file).sort()).toEqual(['is_attachment', 'last_modified', 'md5sum', 'name', 'sha256', 'size', 'uploaded_at']);

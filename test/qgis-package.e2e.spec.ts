@@ -32,7 +32,15 @@ function listFiles(dir: string): string[] {
 /** The .qgs text of a package's project file (the member of a .qgz). */
 function projectText(file: string): string {
   if (file.endsWith('.qgs')) return fs.readFileSync(file, 'utf8');
-  const unzip = spawnSync('/usr/bin/python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.namelist()); [sys.stdout.write(z.read(n).decode()) for n in z.namelist() if n.endswith(".qgs")]', file], { encoding: 'utf8' });
+  const unzip = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.namelist()); [sys.stdout.write(z.read(n).decode()) for n in z.namelist() if n.endswith(".qgs")]',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   return unzip.stdout;
 }
 
@@ -69,7 +77,12 @@ describe('qgis/package.py on a .qgs with every kind of file layer, an online lay
   it('succeeds with feedback 2.0 and lists exactly the files it wrote into package/', () => {
     expect(run.code).toBe(0);
     expect(run.result!.feedback.error).toBeUndefined();
-    expect(run.result!.feedback.steps.map((step: { id: string }) => step.id)).toEqual(['start_qgis', 'project_validity_check', 'package_project', 'qgis_layers_data']);
+    expect(run.result!.feedback.steps.map((step: { id: string }) => step.id)).toEqual([
+      'start_qgis',
+      'project_validity_check',
+      'package_project',
+      'qgis_layers_data',
+    ]);
     expect(run.result!.package_files).toEqual(['data.gpkg', 'data/legend.txt', 'dem.tif', 'dem.tif.aux.xml', 'project_qfield.qgs']);
     expect(listFiles(packageDir())).toEqual(run.result!.package_files);
   });
@@ -100,7 +113,12 @@ describe('qgis/package.py on a .qgs with every kind of file layer, an online lay
     };
     for (const [kind, [table, key]] of Object.entries(tables)) {
       const layer = packaged.layers[id(kind)];
-      expect({ kind, provider: layer.provider, datasource: layer.datasource, file: layer.file }).toEqual({ kind, provider: 'ogr', datasource: `./data.gpkg|layername=${table}`, file: 'data.gpkg' });
+      expect({ kind, provider: layer.provider, datasource: layer.datasource, file: layer.file }).toEqual({
+        kind,
+        provider: 'ogr',
+        datasource: `./data.gpkg|layername=${table}`,
+        file: 'data.gpkg',
+      });
       expect({ kind, properties: layer.properties }).toEqual({ kind, properties: OFFLINE_PROPERTIES(id(kind), key) });
       if (key) expect(layer.fields).toContain(key);
       // The attributes travel with the data.
@@ -132,7 +150,14 @@ describe('qgis/package.py on a .qgs with every kind of file layer, an online lay
   it('reports the packaged layers as outputs.qgis_layers_data.layers_by_id (spec §13.2)', () => {
     const layers = run.result!.feedback.outputs.qgis_layers_data.layers_by_id;
     expect(Object.keys(layers).sort()).toEqual(Object.keys(original.layers).sort());
-    expect(layers[id('points_gpkg')]).toMatchObject({ id: id('points_gpkg'), name: 'points', is_valid: true, datasource: './data.gpkg|layername=points', filename: 'data.gpkg', error_code: 'no_error' });
+    expect(layers[id('points_gpkg')]).toMatchObject({
+      id: id('points_gpkg'),
+      name: 'points',
+      is_valid: true,
+      datasource: './data.gpkg|layername=points',
+      filename: 'data.gpkg',
+      error_code: 'no_error',
+    });
     expect(layers[id('postgres_password')]).toMatchObject({ is_valid: false, provider_name: 'postgres' });
     expect(layers[id('postgres_password')].datasource).not.toContain('s3cret-pw');
   });
@@ -165,9 +190,19 @@ describe('qgis/package.py on a .qgz with copy, no_action and remove layers', () 
 
   it('writes <stem>_qfield.qgz, the offline data and the copied layers with their side files', () => {
     expect(run.result!.feedback.error).toBeUndefined();
-    expect(run.result!.package_files).toEqual(['data.gpkg', 'lines.geojson', 'parcels.cpg', 'parcels.dbf', 'parcels.prj', 'parcels.shp', 'parcels.shx', 'survey_qfield.qgz']);
+    expect(run.result!.package_files).toEqual([
+      'data.gpkg',
+      'lines.geojson',
+      'parcels.cpg',
+      'parcels.dbf',
+      'parcels.prj',
+      'parcels.shp',
+      'parcels.shx',
+      'survey_qfield.qgz',
+    ]);
     expect(listFiles(packageDir())).toEqual(run.result!.package_files);
-    for (const name of ['lines.geojson', 'parcels.shp', 'parcels.dbf']) expect(fs.readFileSync(path.join(packageDir(), name))).toEqual(fs.readFileSync(path.join(made.dir, name)));
+    for (const name of ['lines.geojson', 'parcels.shp', 'parcels.dbf'])
+      expect(fs.readFileSync(path.join(packageDir(), name))).toEqual(fs.readFileSync(path.join(made.dir, name)));
   });
 
   it('removes the remove layer from the layers and the layer tree, keeping the others by id', () => {
@@ -180,10 +215,19 @@ describe('qgis/package.py on a .qgz with copy, no_action and remove layers', () 
   it('leaves copy and no_action layers on their own files, valid, without offline properties', () => {
     for (const kind of ['lines_geojson', 'areas_shp']) {
       const layer = packaged.layers[made.layer_ids[kind]];
-      expect(layer).toMatchObject({ is_valid: true, provider: 'ogr', datasource: original.layers[made.layer_ids[kind]].datasource, feature_count: original.layers[made.layer_ids[kind]].feature_count });
+      expect(layer).toMatchObject({
+        is_valid: true,
+        provider: 'ogr',
+        datasource: original.layers[made.layer_ids[kind]].datasource,
+        feature_count: original.layers[made.layer_ids[kind]].feature_count,
+      });
       expect(layer.properties).not.toHaveProperty('remoteLayerId');
     }
-    expect(packaged.layers[made.layer_ids.points_gpkg]).toMatchObject({ datasource: './data.gpkg|layername=points', feature_count: 3, properties: OFFLINE_PROPERTIES(made.layer_ids.points_gpkg, 'fid') });
+    expect(packaged.layers[made.layer_ids.points_gpkg]).toMatchObject({
+      datasource: './data.gpkg|layername=points',
+      feature_count: 3,
+      properties: OFFLINE_PROPERTIES(made.layer_ids.points_gpkg, 'fid'),
+    });
   });
 
   it('keeps the unknown XML inside the .qgz, whose single .qgs is named after the package', () => {

@@ -35,9 +35,9 @@ export class PackagesController {
   @ApiOperation({
     operationId: 'downloadPackageFile',
     summary: 'Download a file of the latest package (or an attachment), with ETag, Range and 304',
-    description: 'Any role on the project. The ETag is the file\'s md5sum in double quotes; If-None-Match may carry it quoted or bare.',
+    description: "Any role on the project. The ETag is the file's md5sum in double quotes; If-None-Match may carry it quoted or bare.",
   })
-  @ApiParam({ name: 'path', description: 'The file\'s name as listed in the latest package', schema: { type: 'string' } })
+  @ApiParam({ name: 'path', description: "The file's name as listed in the latest package", schema: { type: 'string' } })
   @ApiStoredFile('The file', { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }, { ranges: true })
   @ApiErrors([400, 'validation_error', 'invalid_job'], 403, 404)
   async download(@CurrentProjectAccess() access: ProjectAccess, @FilePath() path: string, @Req() req: Request, @Res() res: Response) {

@@ -44,7 +44,10 @@ export class PackagesRepository {
   }
 
   async file(jobId: string, name: string): Promise<PackageFileRow | null> {
-    const [row] = await this.db.query(`SELECT name, size, md5, sha256, storage_key, created_at FROM package_files WHERE job_id = $1 AND name = $2`, [jobId, name]);
+    const [row] = await this.db.query(`SELECT name, size, md5, sha256, storage_key, created_at FROM package_files WHERE job_id = $1 AND name = $2`, [
+      jobId,
+      name,
+    ]);
     return row ?? null;
   }
 
@@ -65,7 +68,12 @@ export class PackagesRepository {
    * started_at: the data it read). Earlier packages are superseded: the one just before is kept an
    * hour, older ones are dropped now. Answers the storage keys of the dropped files.
    */
-  async storeSucceeded(db: EntityManager, jobId: string, projectId: string, files: { name: string; size: number; md5: string; sha256: string; key: string }[]): Promise<string[]> {
+  async storeSucceeded(
+    db: EntityManager,
+    jobId: string,
+    projectId: string,
+    files: { name: string; size: number; md5: string; sha256: string; key: string }[],
+  ): Promise<string[]> {
     if (files.length) {
       await db.query(
         `INSERT INTO package_files (job_id, project_id, name, size, md5, sha256, storage_key)
@@ -85,7 +93,9 @@ export class PackagesRepository {
 
   /** Drops the packages superseded over an hour ago; answers their storage keys. */
   async dropExpired(db: EntityManager): Promise<string[]> {
-    const [rows]: [{ storage_key: string }[], number] = await db.query(`DELETE FROM package_files WHERE superseded_at < now() - ${KEEP_PREVIOUS} RETURNING storage_key`);
+    const [rows]: [{ storage_key: string }[], number] = await db.query(
+      `DELETE FROM package_files WHERE superseded_at < now() - ${KEEP_PREVIOUS} RETURNING storage_key`,
+    );
     return rows.map((row) => row.storage_key);
   }
 }

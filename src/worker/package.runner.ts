@@ -82,7 +82,12 @@ function packageFiles(workdir: string, listed: unknown): string[] {
   const root = path.join(workdir, 'package');
   return listed.map((name) => {
     const file = typeof name === 'string' ? path.resolve(root, ...name.split('/')) : '';
-    if (typeof name !== 'string' || !file.startsWith(root + path.sep) || name.split('/').some((part) => part === '' || part === '.' || part === '..') || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    if (
+      typeof name !== 'string' ||
+      !file.startsWith(root + path.sep) ||
+      name.split('/').some((part) => part === '' || part === '.' || part === '..') ||
+      !fs.statSync(file, { throwIfNoEntry: false })?.isFile()
+    ) {
       throw new Error(`"${String(name)}" is not a file of the package`);
     }
     return name;

@@ -14,9 +14,12 @@ export class PackageFileResponse {
 /** GET /packages/{projectid}/latest/ (spec §12). */
 export class LatestPackageResponse {
   @ApiProperty({ type: [PackageFileResponse] }) files: PackageFileResponse[];
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The packaged project\'s layers by id (spec §10.4 layers_by_id)' }) layers: Record<string, unknown>;
-  @ApiProperty({ enum: ['finished'], description: 'The package job\'s status' }) status: string;
-  @ApiProperty({ format: 'uuid', description: 'The package job\'s id' }) package_id: string;
-  @ApiProperty({ format: 'date-time', description: 'The project\'s data_last_packaged_at' }) packaged_at: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The packaged project's layers by id (spec §10.4 layers_by_id)" }) layers: Record<
+    string,
+    unknown
+  >;
+  @ApiProperty({ enum: ['finished'], description: "The package job's status" }) status: string;
+  @ApiProperty({ format: 'uuid', description: "The package job's id" }) package_id: string;
+  @ApiProperty({ format: 'date-time', description: "The project's data_last_packaged_at" }) packaged_at: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) data_last_updated_at: string | null;
 }
