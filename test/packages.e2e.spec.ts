@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { OpenApiResponseValidator } from './support/openapi-validator.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import request from 'supertest';
@@ -158,6 +159,32 @@ describe('packages through HTTP with the real worker (spec §12)', () => {
     const res = await packageJob(owner, template, { force: 1 });
     expect(res.status).toBe(403);
     expect((await project(template)).can_repackage).toBe(false);
+  });
+
+  it('answers what the OpenAPI document declares (latest/, its errors, a file download and its errors)', async () => {
+    const document = (await request(t.http).get(`${API}/openapi.json`)).body;
+    const validator = new OpenApiResponseValidator(document);
+    const check = (route: string, res: request.Response) =>
+      validator.validate({ method: 'GET', route, status: res.status, headers: new Headers(res.headers as Record<string, string>), body: res.text ?? '' });
+    const LATEST = '/api/v1/packages/{projectId}/latest';
+    const FILE = '/api/v1/packages/{projectId}/latest/files/{path}';
+    expect(check(LATEST, await latest())).toEqual([]);
+    expect(
+      check(
+        LATEST,
+        await request(t.http)
+          .get(`${API}/packages/${await createProject(t.http, owner, 'never-packaged')}/latest/`)
+          .set(auth(owner)),
+      ),
+    ).toEqual([]);
+    const errors = [
+      await request(t.http).get(`${API}/packages/${id}/latest/files/absent.txt/`).set(auth(owner)),
+      await request(t.http).get(`${API}/packages/${id}/latest/files/data.gpkg/`).set(auth(owner)).set('Range', 'bytes=99999999-'),
+    ];
+    expect(errors.map((res) => res.status)).toEqual([404, 416]);
+    for (const res of errors) expect(check(FILE, res)).toEqual([]);
+    const file = await request(t.http).get(`${API}/packages/${id}/latest/files/project_qfield.qgs/`).set(auth(owner)).buffer(true).parse(bytes);
+    expect(check(FILE, Object.assign(file, { text: '' }))).toEqual([]);
   });
 
   it('removes the packages with the project', async () => {
