@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './src/database/data-source.js';
+import { entities } from './src/entities.js';
 
 /**
  * The DataSource the TypeORM migration CLI uses (built to dist/ormconfig.js; see the README):
@@ -9,4 +10,4 @@ import { dataSourceOptions } from './src/database/data-source.js';
 if (!process.env.DATABASE_URL) {
   throw new Error('ormconfig: set DATABASE_URL (while `npm start` runs on the embedded PostgreSQL, `npm run cli -- db-url` prints it)');
 }
-export default new DataSource(dataSourceOptions(process.env.DATABASE_URL));
+export default new DataSource(dataSourceOptions(process.env.DATABASE_URL, entities));

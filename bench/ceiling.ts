@@ -16,8 +16,7 @@ import pg from 'pg';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
 import { preparedStatementName } from '../src/database/prepared.js';
 import { toProjectResponse, type ProjectRow } from '../src/projects/dto/project.dto.js';
-import { listProjectsStatements, type ListStatements } from '../src/projects/queries/list-projects.query.js';
-import { listPublicProjectsStatements } from '../src/projects/queries/list-public-projects.query.js';
+import { listProjectsStatements, listPublicProjectsStatements, type ListStatements } from '../src/projects/project-lists.sql.js';
 
 const AUTHORIZATION = /^(token|bearer)\s+(\S+)\s*$/i;
 const LAST_USED_RESOLUTION_MS = 60_000;

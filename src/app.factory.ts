@@ -4,6 +4,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
+import { AccountsRepository } from './accounts/accounts.repository.js';
 import { ensureAdmin } from './accounts/ensure-admin.js';
 import { AppModule } from './app.module.js';
 import { BodyInterceptor } from './common/body.interceptor.js';
@@ -54,7 +55,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     configureHttp(app, config, logger);
     await app.init();
     const db = app.get(DataSource);
-    const applied = await migrate(db, () => ensureAdmin(db, app.get(CommandBus), config, (lines) => announce(logger, lines)));
+    const applied = await migrate(db, () => ensureAdmin(app.get(AccountsRepository), app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
     app.get(FileEtagBackfill).start();

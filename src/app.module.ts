@@ -5,13 +5,16 @@ import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { entities } from './entities.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { PackagesModule } from './packages/packages.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { UsersModule } from './organizations/users.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StatusController } from './status/status.controller.js';
+import { StatusRepository } from './status/status.repository.js';
 import { StorageModule } from './storage/storage.module.js';
 import { WorkerModule } from './worker/worker.module.js';
 
@@ -24,10 +27,11 @@ export class AppModule {
       global: true,
       imports: [
         CqrsModule.forRoot(),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)),
         StorageModule,
         AuthModule,
         AccountsModule,
+        UsersModule,
         ProjectsModule,
         OrganizationsModule,
         CollaboratorsModule,
@@ -38,7 +42,7 @@ export class AppModule {
         WorkerModule,
       ],
       controllers: [StatusController],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      providers: [{ provide: APP_CONFIG, useValue: config }, StatusRepository],
       exports: [APP_CONFIG],
     };
   }
@@ -48,7 +52,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)), StorageModule, WorkerModule],
+      imports: [CqrsModule.forRoot(), TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, entities)), StorageModule, WorkerModule],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };

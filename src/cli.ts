@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { CreatePersonCommand } from './accounts/commands/create-person.command.js';
 import { UpdatePersonCommand } from './accounts/commands/update-person.command.js';
 import { AppModule } from './app.module.js';
-import { OPERATOR } from './auth/actor.js';
+import { OPERATOR } from './common/actor.js';
 import { generatePassword } from './auth/password.js';
 import { ApiError } from './common/errors.js';
 import { loadConfig } from './config/config.js';

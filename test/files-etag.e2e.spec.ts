@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { dataSourceOptions } from '../src/database/data-source.js';
+import { entities } from '../src/entities.js';
 import { expectStatus } from './support/expectations.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -145,9 +146,14 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
   const largeGone = randomBytes(9 * MiB);
 
   beforeAll(async () => {
-    for (const [name, bytes] of [['old-small.bin', small], ['old-large.bin', large], ['old-gone.bin', largeGone]] as const) expectStatus(await upload(name, bytes), 201);
+    for (const [name, bytes] of [
+      ['old-small.bin', small],
+      ['old-large.bin', large],
+      ['old-gone.bin', largeGone],
+    ] as const)
+      expectStatus(await upload(name, bytes), 201);
     // Back to the schema before the migration (it and the one after it undone), then migrate again.
-    const db = new DataSource(dataSourceOptions(t.config.databaseUrl!));
+    const db = new DataSource(dataSourceOptions(t.config.databaseUrl!, entities));
     await db.initialize();
     try {
       const names = (await db.query(`SELECT name FROM schema_migrations ORDER BY id DESC`)).map((row: { name: string }) => row.name);
@@ -155,7 +161,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
         await db.undoLastMigration({ transaction: 'each' });
         if (name === 'FileEtags1765000000000') break;
       }
-      const [{ has_etag }] = await db.query(`SELECT count(*)::int AS has_etag FROM information_schema.columns WHERE table_name = 'file_versions' AND column_name = 'etag'`);
+      const [{ has_etag }] = await db.query(
+        `SELECT count(*)::int AS has_etag FROM information_schema.columns WHERE table_name = 'file_versions' AND column_name = 'etag'`,
+      );
       expect(has_etag).toBe(0);
       await db.runMigrations({ transaction: 'each' });
     } finally {
@@ -189,7 +197,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
       const until = Date.now() + 30_000;
       let etag: string | null = null;
       while (etag === null && Date.now() < until) {
-        [{ etag }] = await t.sql<{ etag: string | null }>(`SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-large.bin'`);
+        [{ etag }] = await t.sql<{ etag: string | null }>(
+          `SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-large.bin'`,
+        );
         if (etag === null) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(etag).toBe(expectedEtag(large));
@@ -200,7 +210,9 @@ describe('versions stored before the S3-style ETag existed (migration 1765000000
     const res = await download('old-large.bin', { 'If-None-Match': expectedEtag(large) });
     expect([res.status, res.headers.etag]).toEqual([304, `"${expectedEtag(large)}"`]);
     expect((await listed('old-gone.bin')).md5sum).toBe(md5(largeGone));
-    const [{ etag: smallEtag }] = await t.sql<{ etag: string }>(`SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-small.bin'`);
+    const [{ etag: smallEtag }] = await t.sql<{ etag: string }>(
+      `SELECT v.etag FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.name = 'old-small.bin'`,
+    );
     expect(smallEtag).toBe(md5(small));
   });
 });

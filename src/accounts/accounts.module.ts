@@ -1,16 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AccountsRepository } from './accounts.repository.js';
 import { CreatePersonHandler } from './commands/create-person.command.js';
-import { DeleteAccountHandler } from './commands/delete-account.command.js';
 import { UpdatePersonHandler } from './commands/update-person.command.js';
-import { UpdateUserHandler } from './commands/update-user.command.js';
-import { GetUserHandler } from './queries/get-user.query.js';
-import { ListUsersHandler } from './queries/list-users.query.js';
-import { UsersController } from './users.controller.js';
 
-export const accountHandlers = [CreatePersonHandler, UpdatePersonHandler, UpdateUserHandler, DeleteAccountHandler, GetUserHandler, ListUsersHandler];
-
+/** Persons and what every account shares; the /users routes live in organizations (UsersModule), above both. */
 @Module({
-  controllers: [UsersController],
-  providers: [...accountHandlers],
+  providers: [AccountsRepository, CreatePersonHandler, UpdatePersonHandler],
+  exports: [AccountsRepository],
 })
 export class AccountsModule {}

@@ -1,8 +1,8 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { OPERATOR } from '../auth/actor.js';
+import { OPERATOR } from '../common/actor.js';
 import { generatePassword } from '../auth/password.js';
 import type { AppConfig } from '../config/config.js';
+import { AccountsRepository } from './accounts.repository.js';
 import { CreatePersonCommand } from './commands/create-person.command.js';
 
 /**
@@ -10,16 +10,16 @@ import { CreatePersonCommand } from './commands/create-person.command.js';
  * missing; otherwise, when no staff person exists at all, `admin` with a generated password that is
  * printed once. Runs under the migration lock, so concurrent first starts create one admin.
  */
-export async function ensureAdmin(db: DataSource, commands: CommandBus, config: AppConfig, announce: (lines: string[]) => void): Promise<void> {
+export async function ensureAdmin(accounts: AccountsRepository, commands: CommandBus, config: AppConfig, announce: (lines: string[]) => void): Promise<void> {
   if (config.adminUsername && config.adminPassword) {
-    const [existing] = await db.query(`SELECT 1 FROM accounts WHERE lower(username) = lower($1)`, [config.adminUsername]);
-    if (existing) return;
-    await commands.execute(new CreatePersonCommand(OPERATOR, { username: config.adminUsername, email: config.adminEmail, password: config.adminPassword, isStaff: true }));
+    if (await accounts.nameTaken(config.adminUsername)) return;
+    await commands.execute(
+      new CreatePersonCommand(OPERATOR, { username: config.adminUsername, email: config.adminEmail, password: config.adminPassword, isStaff: true }),
+    );
     announce([`Created the staff account "${config.adminUsername}" from ADMIN_USERNAME/ADMIN_PASSWORD.`]);
     return;
   }
-  const [staff] = await db.query(`SELECT 1 FROM accounts WHERE is_staff LIMIT 1`);
-  if (staff) return;
+  if (await accounts.anyStaff()) return;
   const password = generatePassword();
   await commands.execute(new CreatePersonCommand(OPERATOR, { username: 'admin', email: config.adminEmail, password, isStaff: true }));
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

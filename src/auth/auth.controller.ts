@@ -1,21 +1,17 @@
 import { Body, Controller, Get, Headers, HttpCode, Ip, Post } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { GetUserQuery } from '../accounts/queries/get-user.query.js';
 import { ValidationFailed } from '../common/errors.js';
 import { ApiErrors, ApiOk } from '../common/openapi.js';
-import { CurrentActor, Public, type Actor } from './actor.js';
+import { CurrentActor, Public, type Actor } from '../common/actor.js';
 import { LoginCommand } from './commands/login.command.js';
 import { LogoutCommand } from './commands/logout.command.js';
-import { LoginBody, LoginResponse, LogoutResponse, PersonResponse } from './dto/auth.dto.js';
+import { LoginBody, LoginResponse, LogoutResponse } from './dto/auth.dto.js';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(
-    private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
-  ) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post('login')
   @Public()
@@ -68,12 +64,5 @@ export class AuthController {
   @ApiOk(LogoutResponse)
   logoutWithGet(@CurrentActor() actor: Actor | null) {
     return this.logout(actor);
-  }
-
-  @Get('user')
-  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The caller', description: "The caller's full person object (spec §4.1)." })
-  @ApiOk(PersonResponse)
-  user(@CurrentActor() actor: Actor) {
-    return this.queries.execute(new GetUserQuery(actor, actor.username));
   }
 }

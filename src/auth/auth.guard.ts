@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiError, NotAuthenticated, PermissionDenied } from '../common/errors.js';
-import { AUTH_METADATA } from './actor.js';
+import { AUTH_METADATA } from '../common/actor.js';
 import { AuthTokens } from './auth-tokens.service.js';
 
 /** Global: every route needs a valid token unless marked @Public(); @StaffOnly() routes also need staff. */

@@ -1,7 +1,7 @@
-import type { EntityManager } from 'typeorm';
 import { AccountType } from '../accounts/account.entity.js';
 import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../common/errors.js';
 import { PROJECT_ROLES, type ProjectRole } from '../projects/roles/roles.js';
+import type { CollaboratorsRepository } from './collaborators.repository.js';
 
 const rank = (role: ProjectRole) => PROJECT_ROLES.indexOf(role);
 
@@ -10,7 +10,8 @@ const rank = (role: ProjectRole) => PROJECT_ROLES.indexOf(role);
  * (only admins and managers get this far, so that is exactly the manager rule).
  */
 export function assertMayGrant(callerRole: ProjectRole | null, role: ProjectRole): void {
-  if (callerRole === null || rank(role) < rank(callerRole)) throw new PermissionDenied(`A ${callerRole ?? 'caller without a role'} cannot grant the role ${role}`);
+  if (callerRole === null || rank(role) < rank(callerRole))
+    throw new PermissionDenied(`A ${callerRole ?? 'caller without a role'} cannot grant the role ${role}`);
 }
 
 /** Spec §6.3: a manager cannot change or remove an admin collaborator (nobody touches a role above their own). */
@@ -32,13 +33,14 @@ export function assertMayChange(callerRole: ProjectRole | null, currentRole: Pro
  * (share), so a member cannot be removed before the new collaborator row exists for the removal to
  * take along.
  */
-export async function eligibleCollaborator(db: EntityManager, projectId: string, username: string): Promise<{ id: string; username: string }> {
+export async function eligibleCollaborator(
+  collaborators: CollaboratorsRepository,
+  projectId: string,
+  username: string,
+): Promise<{ id: string; username: string }> {
   // Accounts before projects, as everywhere (a transfer locks its target account, then the project).
-  const [account] = await db.query(`SELECT id, username, type, team_organization_id FROM accounts WHERE lower(username) = lower($1) FOR KEY SHARE`, [username]);
-  const [owner] = await db.query(
-    `SELECT o.id, o.username, o.type, o.organization_owner_id FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE p.id = $1 FOR SHARE OF p`,
-    [projectId],
-  );
+  const account = await collaborators.lockCandidate(username);
+  const owner = await collaborators.lockProjectOwner(projectId);
   if (!owner) throw new ObjectNotFound('No such project');
   const refuse = (message: string) => ValidationFailed.field('collaborator', message);
 
@@ -50,21 +52,19 @@ export async function eligibleCollaborator(db: EntityManager, projectId: string,
   } else if (account.type === AccountType.Team) {
     if (account.team_organization_id !== owner.id) throw refuse(`${account.username} is not a team of the organization ${owner.username}`);
   } else if (account.id !== owner.organization_owner_id) {
-    const [member] = await db.query(`SELECT 1 FROM organization_members WHERE organization_id = $1 AND member_id = $2 FOR SHARE`, [owner.id, account.id]);
-    if (!member) throw refuse(`${account.username} is neither the owner nor a member of the organization ${owner.username}`);
+    if (!(await collaborators.lockMembership(owner.id, account.id)))
+      throw refuse(`${account.username} is neither the owner nor a member of the organization ${owner.username}`);
   }
   return { id: account.id, username: account.username };
 }
 
 /** The collaborator row of `username` on the project, locked for a change; 404 when that account is not a collaborator. */
-export async function lockCollaborator(db: EntityManager, projectId: string, username: string): Promise<{ id: string; username: string; role: ProjectRole }> {
-  const [row] = await db.query(
-    `SELECT c.collaborator_id AS id, a.username, c.role::text AS role
-       FROM project_collaborators c JOIN accounts a ON a.id = c.collaborator_id
-      WHERE c.project_id = $1 AND lower(a.username) = lower($2)
-        FOR UPDATE OF c`,
-    [projectId, username],
-  );
+export async function lockCollaborator(
+  collaborators: CollaboratorsRepository,
+  projectId: string,
+  username: string,
+): Promise<{ id: string; username: string; role: ProjectRole }> {
+  const row = await collaborators.lockByName(projectId, username);
   if (!row) throw notACollaborator(username);
   return row;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CurrentProjectAccess, ProjectPermission } from '../projects/roles/project-role.guard.js';
@@ -76,7 +76,12 @@ export class CollaboratorsController {
   })
   @ApiOk(CollaboratorResponse)
   @ApiErrors(403, 404)
-  update(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
+  update(
+    @CurrentProjectAccess() access: ProjectAccess,
+    @Param('username') username: string,
+    @Body() body: UpdateCollaboratorBody,
+    @CurrentActor() actor: Actor,
+  ) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, false));
   }
 
@@ -87,7 +92,12 @@ export class CollaboratorsController {
   @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(UpdateCollaboratorBody) }], required: ['role'] } })
   @ApiOk(CollaboratorResponse)
   @ApiErrors(403, 404)
-  replace(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string, @Body() body: UpdateCollaboratorBody, @CurrentActor() actor: Actor) {
+  replace(
+    @CurrentProjectAccess() access: ProjectAccess,
+    @Param('username') username: string,
+    @Body() body: UpdateCollaboratorBody,
+    @CurrentActor() actor: Actor,
+  ) {
     return this.commands.execute(new UpdateCollaboratorCommand(actor, access, username, body, true));
   }
 
@@ -95,7 +105,11 @@ export class CollaboratorsController {
   @ProjectPermission('manageCollaborators')
   @Username()
   @HttpCode(204)
-  @ApiOperation({ operationId: 'removeCollaborator', summary: 'Remove a collaborator (a manager cannot remove an admin)', description: 'Admins and managers; a manager cannot remove an admin collaborator (403).' })
+  @ApiOperation({
+    operationId: 'removeCollaborator',
+    summary: 'Remove a collaborator (a manager cannot remove an admin)',
+    description: 'Admins and managers; a manager cannot remove an admin collaborator (403).',
+  })
   @ApiNoContent('Removed')
   @ApiErrors(400, 403, 404)
   async remove(@CurrentProjectAccess() access: ProjectAccess, @Param('username') username: string) {

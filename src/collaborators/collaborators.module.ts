@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ProjectsModule } from '../projects/projects.module.js';
 import { ProjectRoleGuard } from '../projects/roles/project-role.guard.js';
 import { CollaboratorsController } from './collaborators.controller.js';
+import { CollaboratorsRepository } from './collaborators.repository.js';
 import { AddCollaboratorHandler } from './commands/add-collaborator.command.js';
 import { RemoveCollaboratorHandler } from './commands/remove-collaborator.command.js';
 import { UpdateCollaboratorHandler } from './commands/update-collaborator.command.js';
@@ -11,7 +13,8 @@ const commandHandlers = [AddCollaboratorHandler, UpdateCollaboratorHandler, Remo
 const queryHandlers = [ListCollaboratorsHandler, GetCollaboratorHandler];
 
 @Module({
+  imports: [ProjectsModule],
   controllers: [CollaboratorsController],
-  providers: [...commandHandlers, ...queryHandlers, ProjectRoleGuard],
+  providers: [...commandHandlers, ...queryHandlers, ProjectRoleGuard, CollaboratorsRepository],
 })
 export class CollaboratorsModule {}

@@ -6,7 +6,7 @@ declare module 'express' {
   interface Request {
     id: string;
     /** The authenticated person, set by the AuthGuard; null for anonymous requests. */
-    actor?: import('../auth/actor.js').Actor | null;
+    actor?: import('./actor.js').Actor | null;
   }
 }
 

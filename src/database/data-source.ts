@@ -1,6 +1,4 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
-import { AuthToken } from '../auth/auth-token.entity.js';
 import { AccountsAndTokens1764316800000 } from './migrations/1764316800000-accounts-and-tokens.js';
 import { ProjectsAndRoles1764403200000 } from './migrations/1764403200000-projects-and-roles.js';
 import { ProjectFiles1764489600000 } from './migrations/1764489600000-project-files.js';
@@ -12,13 +10,24 @@ import { FileEtags1765000000000 } from './migrations/1765000000000-file-etags.js
 import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-version.js';
 import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
 import { Packages1765300000000 } from './migrations/1765300000000-packages.js';
-import { Job, WorkerHeartbeat } from '../jobs/job.entity.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
-export const entities = [Account, AuthToken, Job, WorkerHeartbeat];
-export const migrations = [AccountsAndTokens1764316800000, ProjectsAndRoles1764403200000, ProjectFiles1764489600000, ListIndexes1764576000000, ProjectOwnerName1764662400000, CoveringListIndexes1764748800000, PublicProjectCounts1764835200000, FileEtags1765000000000, QgisVersion1765000000001, Jobs1765100000000, Packages1765300000000];
+export const migrations = [
+  AccountsAndTokens1764316800000,
+  ProjectsAndRoles1764403200000,
+  ProjectFiles1764489600000,
+  ListIndexes1764576000000,
+  ProjectOwnerName1764662400000,
+  CoveringListIndexes1764748800000,
+  PublicProjectCounts1764835200000,
+  FileEtags1765000000000,
+  QgisVersion1765000000001,
+  Jobs1765100000000,
+  Packages1765300000000,
+];
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */
+export function dataSourceOptions(url: string, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -49,12 +58,4 @@ export async function migrate(dataSource: DataSource, andThen?: () => Promise<vo
     await lock.query(`SELECT pg_advisory_unlock(hashtext('fieldbase:migrations'))`).catch(() => undefined);
     await lock.release();
   }
-}
-
-/** Postgres unique-violation, as raised through TypeORM or pg. */
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.code ?? e?.driverError?.code;
-  const name = e?.constraint ?? e?.driverError?.constraint;
-  return code === '23505' && (constraint === undefined || name === constraint);
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { FileStorage } from '../storage/file-storage.js';
+import { FilesRepository } from './files.repository.js';
 import { ETAG_PART_BYTES, S3Etag } from './s3-etag.js';
 
 /**
@@ -16,7 +16,7 @@ export class FileEtagBackfill implements OnApplicationShutdown {
   private stopping = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly files: FilesRepository,
     private readonly storage: FileStorage,
   ) {}
 
@@ -32,14 +32,11 @@ export class FileEtagBackfill implements OnApplicationShutdown {
   async run(): Promise<number> {
     // Rows written without an ETag by anything else (an older instance during a rolling deploy, a seed
     // script): up to 8 MiB it is their md5, no read needed.
-    await this.db.query(`UPDATE file_versions SET etag = md5 WHERE etag IS NULL AND size <= $1`, [ETAG_PART_BYTES]);
+    await this.files.setEtagToMd5UpTo(ETAG_PART_BYTES);
     let done = 0;
     let after = '00000000-0000-0000-0000-000000000000';
     while (!this.stopping) {
-      const versions: { id: string; storage_key: string }[] = await this.db.query(
-        `SELECT id, storage_key FROM file_versions WHERE etag IS NULL AND size > $2 AND id > $1 ORDER BY id LIMIT 100`,
-        [after, ETAG_PART_BYTES],
-      );
+      const versions = await this.files.versionsWithoutEtag(after, ETAG_PART_BYTES, 100);
       if (versions.length === 0) break;
       for (const version of versions) {
         if (this.stopping) break;
@@ -47,7 +44,7 @@ export class FileEtagBackfill implements OnApplicationShutdown {
         try {
           const etag = new S3Etag();
           for await (const chunk of await this.storage.get(version.storage_key)) etag.update(chunk as Buffer);
-          await this.db.query(`UPDATE file_versions SET etag = $2 WHERE id = $1 AND etag IS NULL`, [version.id, etag.digest()]);
+          await this.files.setEtag(version.id, etag.digest());
           done++;
         } catch (error) {
           // Deleted meanwhile, or storage trouble: the next start tries again.

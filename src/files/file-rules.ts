@@ -10,13 +10,19 @@ export function validFilePath(segments: string[] | string): string {
   // The trailing slash clients put after every path is not part of it.
   const path = (Array.isArray(segments) ? segments.join('/') : segments).replace(/\/$/, '');
   const problem =
-    path.length === 0 ? 'is empty'
-    : path.length > MAX_PATH ? `is longer than ${MAX_PATH} characters`
-    : path.includes('\\') ? 'contains a backslash'
-    : path.includes('\0') ? 'contains a NUL character'
-    : path.split('/').some((segment) => segment === '') ? 'has an empty segment (or starts or ends with "/")'
-    : path.split('/').some((segment) => segment === '.' || segment === '..') ? 'has a "." or ".." segment'
-    : null;
+    path.length === 0
+      ? 'is empty'
+      : path.length > MAX_PATH
+        ? `is longer than ${MAX_PATH} characters`
+        : path.includes('\\')
+          ? 'contains a backslash'
+          : path.includes('\0')
+            ? 'contains a NUL character'
+            : path.split('/').some((segment) => segment === '')
+              ? 'has an empty segment (or starts or ends with "/")'
+              : path.split('/').some((segment) => segment === '.' || segment === '..')
+                ? 'has a "." or ".." segment'
+                : null;
   if (problem) throw ValidationFailed.field('path', `The file path ${problem}`);
   return path;
 }

@@ -42,6 +42,10 @@ export class FileUploadInterceptor implements NestInterceptor {
 }
 
 /** The `*path` of a files route, validated (spec §8). */
-export const FilePath = createParamDecorator((_: unknown, context: ExecutionContext): string => validFilePath(context.switchToHttp().getRequest<Request>().params.path));
+export const FilePath = createParamDecorator((_: unknown, context: ExecutionContext): string =>
+  validFilePath(context.switchToHttp().getRequest<Request>().params.path),
+);
 
-export const StreamedFile = createParamDecorator((_: unknown, context: ExecutionContext): StreamedUpload => context.switchToHttp().getRequest<Request>().upload!);
+export const StreamedFile = createParamDecorator(
+  (_: unknown, context: ExecutionContext): StreamedUpload => context.switchToHttp().getRequest<Request>().upload!,
+);

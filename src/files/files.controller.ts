@@ -2,7 +2,7 @@ import { Controller, Delete, Get, Headers, HttpCode, Post, Query, Req, Res, UseI
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { UploadRoute } from '../common/body.interceptor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
@@ -32,7 +32,8 @@ export class FilesController {
   @ApiOperation({
     operationId: 'listProjectFiles',
     summary: 'Files of a project with their versions',
-    description: 'Any role on the project. Each file with its newest version\'s facts and every kept version, newest first; `is_attachment` is true under `DCIM/`.',
+    description:
+      "Any role on the project. Each file with its newest version's facts and every kept version, newest first; `is_attachment` is true under `DCIM/`.",
   })
   @ApiList(ProjectFileResponse)
   @ApiErrors(400, 403, 404)
@@ -49,7 +50,7 @@ export class FilesController {
     summary: 'Upload a new version of a file (multipart field "file")',
     description:
       'Roles admin, manager, editor, reporter; a restricted file (the QGIS file and its companions) in a project with `has_restricted_projectfiles` needs admin or manager. ' +
-      'The body is streamed to storage; over FILE_MAX_BYTES is 413. If the owner\'s stored bytes after the upload would exceed the quota: 402 and nothing is kept. ' +
+      "The body is streamed to storage; over FILE_MAX_BYTES is 413. If the owner's stored bytes after the upload would exceed the quota: 402 and nothing is kept. " +
       'Only the newest STORAGE_KEEP_VERSIONS versions of a file are kept. ' +
       'A .qgs/.qgz whose root element is not <qgis version="X.Y.Z…"> (a .qgz: a zip holding the .qgs) is 400 invalid_qgis_project_file; a valid one sets the project\'s qgis_version.',
   })
@@ -67,11 +68,21 @@ export class FilesController {
   @ApiOperation({
     operationId: 'downloadProjectFile',
     summary: 'Download the newest version (or ?version=), with ETag, Range and 304',
-    description: 'Any role on the project. The ETag is the file\'s md5sum (the S3-style ETag) in double quotes; If-None-Match may carry it quoted or bare (304).',
+    description:
+      "Any role on the project. The ETag is the file's md5sum (the S3-style ETag) in double quotes; If-None-Match may carry it quoted or bare (304).",
   })
   @PATH_PARAM
-  @ApiQuery({ name: 'version', required: false, schema: { type: 'string', format: 'uuid' }, description: 'A version id from the file list; default the newest' })
-  @ApiStoredFile('The file, with a content type from its extension', { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }, { ranges: true })
+  @ApiQuery({
+    name: 'version',
+    required: false,
+    schema: { type: 'string', format: 'uuid' },
+    description: 'A version id from the file list; default the newest',
+  })
+  @ApiStoredFile(
+    'The file, with a content type from its extension',
+    { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    { ranges: true },
+  )
   @ApiErrors(400, 403, 404)
   async download(
     @CurrentProjectAccess() access: ProjectAccess,

@@ -56,7 +56,10 @@ async function fromQgz(storage: FileStorage, stored: { key: string; size: number
       if (/\.qgs$/i.test(entry.fileName)) projects.push(entry);
     }
     // As QGIS writes it: <stem>.qgs inside <stem>.qgz; else the first .qgs by name.
-    const stem = path.split('/').pop()!.replace(/\.qgz$/i, '');
+    const stem = path
+      .split('/')
+      .pop()!
+      .replace(/\.qgz$/i, '');
     const project = projects.find((entry) => entry.fileName === `${stem}.qgs`) ?? projects.sort((a, b) => a.fileName.localeCompare(b.fileName))[0];
     if (!project) throw new InvalidQgisProjectFile('the .qgz archive holds no .qgs file');
     const { head, tail } = await headAndTail(await zip.openReadStreamPromise(project));

@@ -47,7 +47,11 @@ class Measure extends Transform {
  * way: never held whole in memory, stopped at `maxBytes` (413). A failed or aborted upload leaves
  * nothing stored; the caller owns the key once this resolves.
  */
-export function streamUpload(req: Request, storage: FileStorage, options: { field: string; keyPrefix: string; maxBytes: number; maxFieldBytes: number }): Promise<StreamedUpload> {
+export function streamUpload(
+  req: Request,
+  storage: FileStorage,
+  options: { field: string; keyPrefix: string; maxBytes: number; maxFieldBytes: number },
+): Promise<StreamedUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -61,7 +65,12 @@ export function streamUpload(req: Request, storage: FileStorage, options: { fiel
       if (settled) return;
       settled = true;
       // A file part may have been stored completely before the body turned out bad: nobody learns its key.
-      writing?.then((upload) => storage.delete(upload.key), () => undefined).catch(() => undefined);
+      writing
+        ?.then(
+          (upload) => storage.delete(upload.key),
+          () => undefined,
+        )
+        .catch(() => undefined);
       req.unpipe(parser);
       req.resume(); // drain, so the client reads our answer instead of a reset
       reject(error);

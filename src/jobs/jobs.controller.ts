@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CreateJobCommand, type CreatedJob } from './commands/create-job.command.js';

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PageRequest } from '../common/pagination.js';
 import { limitOffsetSql } from '../common/pagination.js';
-import { isUniqueViolation } from '../database/data-source.js';
+import { isUniqueViolation } from '../database/sql.js';
 import { Job, type JobFeedback, type JobStatus, type JobType } from './job.entity.js';
 
 /** A job as the API shows it: the row with its creator's username. */

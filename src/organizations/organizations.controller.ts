@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { AddMemberCommand } from './commands/add-member.command.js';
@@ -47,7 +47,7 @@ export class OrganizationsController {
   @ApiOperation({
     operationId: 'listOrganizations',
     summary: 'The organizations the caller owns or belongs to',
-    description: 'Each with the caller\'s `membership_role` (`admin` for the owner) and its origin.',
+    description: "Each with the caller's `membership_role` (`admin` for the owner) and its origin.",
   })
   @ApiList(OrganizationResponse)
   @ApiErrors(400)
@@ -81,7 +81,7 @@ export class MembersController {
   @ApiOperation({
     operationId: 'listMembers',
     summary: 'Members of an organization (the owner is not a member row)',
-    description: 'The owner and members may read; others 403. The owner is the organization\'s `organization_owner`, not a member row.',
+    description: "The owner and members may read; others 403. The owner is the organization's `organization_owner`, not a member row.",
   })
   @ApiList(MemberResponse)
   @ApiErrors(400, 403, 404)
@@ -94,7 +94,8 @@ export class MembersController {
   @ApiOperation({
     operationId: 'addMember',
     summary: 'Add a person to the organization (owner and admins)',
-    description: '`role` is `admin`, `creator` or `member` (the default). Adding an unknown account, one that is not a person, the owner, or an existing member is 400.',
+    description:
+      '`role` is `admin`, `creator` or `member` (the default). Adding an unknown account, one that is not a person, the owner, or an existing member is 400.',
   })
   @ApiOk(MemberResponse, 201)
   @ApiErrors(403, 404)
@@ -113,7 +114,11 @@ export class MembersController {
 
   @Patch(':username')
   @OrganizationPermission('manage')
-  @ApiOperation({ operationId: 'updateMember', summary: "Change a member's role (owner and admins)", description: '`role` is required: `admin`, `creator` or `member`.' })
+  @ApiOperation({
+    operationId: 'updateMember',
+    summary: "Change a member's role (owner and admins)",
+    description: '`role` is required: `admin`, `creator` or `member`.',
+  })
   @ApiOk(MemberResponse)
   @ApiErrors(403, 404)
   update(@CurrentOrganization() organization: OrganizationAccess, @Param('username') username: string, @Body() body: UpdateMemberBody) {
@@ -195,7 +200,11 @@ export class TeamsController {
   @Delete(':team')
   @OrganizationPermission('manage')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteTeam', summary: 'Delete a team with its memberships and collaborations (owner and admins)', description: 'Owner and admins only.' })
+  @ApiOperation({
+    operationId: 'deleteTeam',
+    summary: 'Delete a team with its memberships and collaborations (owner and admins)',
+    description: 'Owner and admins only.',
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(@CurrentOrganization() organization: OrganizationAccess, @Param('team') team: string) {
@@ -216,7 +225,7 @@ export class TeamsController {
   @ApiOperation({
     operationId: 'addTeamMember',
     summary: 'Add the owner or a member of the organization to a team',
-    description: 'Owner and admins. Body `{member}`: the organization\'s owner or a member, else 400.',
+    description: "Owner and admins. Body `{member}`: the organization's owner or a member, else 400.",
   })
   @ApiOk(TeamMemberResponse, 201)
   @ApiErrors(403, 404)

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { AddMemberHandler } from './commands/add-member.command.js';
 import { AddTeamMemberHandler } from './commands/add-team-member.command.js';
 import { CreateOrganizationHandler } from './commands/create-organization.command.js';
@@ -10,6 +11,7 @@ import { RenameTeamHandler } from './commands/rename-team.command.js';
 import { UpdateMemberHandler } from './commands/update-member.command.js';
 import { UpdateOrganizationHandler } from './commands/update-organization.command.js';
 import { OrganizationGuard } from './organization-access.guard.js';
+import { OrganizationsRepository } from './organizations.repository.js';
 import { MembersController, OrganizationsController, TeamsController } from './organizations.controller.js';
 import { GetMemberHandler } from './queries/get-member.query.js';
 import { ListMembersHandler } from './queries/list-members.query.js';
@@ -19,13 +21,23 @@ import { ListTeamMembersHandler } from './queries/list-team-members.query.js';
 import { ListTeamsHandler } from './queries/list-teams.query.js';
 
 const commandHandlers = [
-  CreateOrganizationHandler, UpdateOrganizationHandler, AddMemberHandler, UpdateMemberHandler, RemoveMemberHandler,
-  CreateTeamHandler, RenameTeamHandler, DeleteTeamHandler, AddTeamMemberHandler, RemoveTeamMemberHandler,
+  CreateOrganizationHandler,
+  UpdateOrganizationHandler,
+  AddMemberHandler,
+  UpdateMemberHandler,
+  RemoveMemberHandler,
+  CreateTeamHandler,
+  RenameTeamHandler,
+  DeleteTeamHandler,
+  AddTeamMemberHandler,
+  RemoveTeamMemberHandler,
 ];
 const queryHandlers = [ListOrganizationsHandler, ListMembersHandler, GetMemberHandler, ListTeamsHandler, GetTeamHandler, ListTeamMembersHandler];
 
 @Module({
+  imports: [AccountsModule],
   controllers: [OrganizationsController, MembersController, TeamsController],
-  providers: [...commandHandlers, ...queryHandlers, OrganizationGuard],
+  providers: [OrganizationsRepository, ...commandHandlers, ...queryHandlers, OrganizationGuard],
+  exports: [OrganizationsRepository],
 })
 export class OrganizationsModule {}

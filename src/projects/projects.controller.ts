@@ -2,7 +2,7 @@ import { All, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, 
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor.js';
+import { CurrentActor, type Actor } from '../common/actor.js';
 import { UploadRoute } from '../common/body.interceptor.js';
 import { MethodNotAllowed } from '../common/errors.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
@@ -50,8 +50,8 @@ export class ProjectsController {
     operationId: 'createProject',
     summary: 'Create a project',
     description:
-      'In one\'s own account, or in an organization where one is the owner, an `admin` or a `creator` member (a `creator` becomes a direct `admin` collaborator). ' +
-      'A plain `member`, or another person\'s account, is 403; an `owner` that names no person or organization is 400. ' +
+      "In one's own account, or in an organization where one is the owner, an `admin` or a `creator` member (a `creator` becomes a direct `admin` collaborator). " +
+      "A plain `member`, or another person's account, is 403; an `owner` that names no person or organization is 400. " +
       'The name `shared_datasets` makes a `shared_datasets` project; asking for `project_type=shared_datasets` is 400. ' +
       'A name the owner already has is 400 `project_already_exists`, also when two creates race.',
   })
@@ -65,7 +65,7 @@ export class ProjectsController {
   @ApiOperation({
     operationId: 'listPublicProjects',
     summary: 'Every public project, with the caller’s role',
-    description: 'Every public project on the server, each with the caller\'s real role (their own, otherwise at least `reader`/`public`).',
+    description: "Every public project on the server, each with the caller's real role (their own, otherwise at least `reader`/`public`).",
   })
   @ApiList(ProjectResponse)
   @ApiErrors(400)
@@ -103,7 +103,7 @@ export class ProjectsController {
       'nor change `project_type`; renaming a project that has a QGIS file to `shared_datasets` is 400 `qgis_project_file_not_allowed`. ' +
       'A different `owner` transfers the project to that person or organization (a team or unknown account: 400), in one transaction: ' +
       'a name the target already has is 400 `project_already_exists`, a target quota that cannot hold `file_storage_bytes` is 402 `over_quota`, ' +
-      'and collaborators no longer eligible under the new owner are removed. The answer shows the caller\'s role after the move (null when none is left). ' +
+      "and collaborators no longer eligible under the new owner are removed. The answer shows the caller's role after the move (null when none is left). " +
       'A change of owner and of other fields applies all of it or none of it.',
   })
   @ApiOk(ProjectResponse)
@@ -114,7 +114,11 @@ export class ProjectsController {
 
   @Put(':projectId')
   @ProjectPermission('update')
-  @ApiOperation({ operationId: 'replaceProject', summary: 'Like PATCH, with name required', description: 'Behaves like `PATCH` (only the fields sent change), but `name` is required.' })
+  @ApiOperation({
+    operationId: 'replaceProject',
+    summary: 'Like PATCH, with name required',
+    description: 'Behaves like `PATCH` (only the fields sent change), but `name` is required.',
+  })
   @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(UpdateProjectBody) }], required: ['name'] } })
   @ApiOk(ProjectResponse)
   @ApiErrors([400, 'validation_error', 'project_already_exists', 'qgis_project_file_not_allowed'], 402, 403, 404)
@@ -149,7 +153,9 @@ export class ProjectsController {
       'and THUMBNAIL_MAX_DIMENSION pixels on each side; otherwise, or without the file field, 400. Not multipart: 415. The previous thumbnail is removed.',
   })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', required: ['thumbnail'], properties: { thumbnail: { type: 'string', format: 'binary', description: 'A PNG or JPEG image' } } } })
+  @ApiBody({
+    schema: { type: 'object', required: ['thumbnail'], properties: { thumbnail: { type: 'string', format: 'binary', description: 'A PNG or JPEG image' } } },
+  })
   @ApiNoContent('Stored')
   @ApiErrors(403, 404)
   async uploadThumbnail(@Param('projectId') projectId: string, @UploadedFile() file: Express.Multer.File | undefined) {
@@ -169,10 +175,14 @@ export class ProjectThumbnailsController {
     summary: 'The project thumbnail (ETag, 304 on If-None-Match)',
     description: 'Any role on the project. 404 when the project has no thumbnail.',
   })
-  @ApiStoredFile('The image, with its real content type', {
-    'image/png': { schema: { type: 'string', format: 'binary' } },
-    'image/jpeg': { schema: { type: 'string', format: 'binary' } },
-  }, { ranges: false })
+  @ApiStoredFile(
+    'The image, with its real content type',
+    {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+    },
+    { ranges: false },
+  )
   @ApiErrors(400, 403, 404)
   async thumbnail(@Param('projectId') projectId: string, @Req() req: Request, @Res() res: Response) {
     await sendStoredFile(req, res, await this.queries.execute(new GetProjectThumbnailQuery(projectId.toLowerCase())));

@@ -28,7 +28,8 @@ export class ThumbnailUploadInterceptor implements NestInterceptor {
         if (!error) return resolve();
         const e = error as { code?: string; message?: string };
         if (e.code === 'LIMIT_FILE_SIZE') return reject(ValidationFailed.field('thumbnail', 'The thumbnail is larger than the limit'));
-        if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT') return reject(ValidationFailed.field('thumbnail', 'Send one file, in the field "thumbnail"'));
+        if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT')
+          return reject(ValidationFailed.field('thumbnail', 'Send one file, in the field "thumbnail"'));
         reject(ValidationFailed.field('thumbnail', e.message ?? 'Malformed multipart body'));
       }),
     );

@@ -1,10 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DataSource } from 'typeorm';
-import { Public } from '../auth/actor.js';
+import { Public } from '../common/actor.js';
 import { JobsRepository, type WorkerState } from '../jobs/jobs.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
+import { StatusRepository } from './status.repository.js';
 
 class StatusResponse {
   @ApiProperty({ enum: ['ok', 'error'] }) database: 'ok' | 'error';
@@ -20,7 +20,7 @@ class StatusResponse {
 @Controller('status')
 export class StatusController {
   constructor(
-    private readonly db: DataSource,
+    private readonly database: StatusRepository,
     private readonly storage: FileStorage,
     private readonly jobs: JobsRepository,
   ) {}
@@ -36,8 +36,14 @@ export class StatusController {
   @ApiResponse({ status: 503, type: StatusResponse, description: 'The failing part is marked "error"' })
   async status(@Res({ passthrough: true }) res: Response): Promise<StatusResponse> {
     const [database, storage, worker] = await Promise.all([
-      this.db.query('SELECT 1').then(() => 'ok' as const, () => 'error' as const),
-      this.storage.check().then(() => 'ok' as const, () => 'error' as const),
+      this.database.ping().then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      ),
+      this.storage.check().then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      ),
       this.jobs.workerState().catch((): WorkerState => 'off'),
     ]);
     if (database === 'error' || storage === 'error') res.status(503);

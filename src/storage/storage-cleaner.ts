@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { FileStorage } from './file-storage.js';
+import { StorageRepository } from './storage.repository.js';
 
 const SWEEP_EVERY_MS = 15 * 60 * 1000;
 
@@ -18,15 +19,15 @@ export class StorageCleaner implements OnApplicationShutdown {
   private sweeping: Promise<void> | null = null;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly deletions: StorageRepository,
     private readonly storage: FileStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Inside the transaction that drops the rows. */
-  async queue(db: EntityManager, keys: string[]): Promise<void> {
+  /** Inside the transaction (`tx`) that drops the rows. */
+  async queue(tx: EntityManager, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await db.query(`INSERT INTO storage_deletions (storage_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [keys]);
+    await this.deletions.withinTx(tx).queue(keys);
   }
 
   /** After the commit: removes the bytes, then their queue entries. Never throws. */
@@ -40,7 +41,7 @@ export class StorageCleaner implements OnApplicationShutdown {
         this.logger.warn(`could not remove stored ${key} (will retry): ${error}`);
       }
     }
-    await this.db.query(`DELETE FROM storage_deletions WHERE storage_key = ANY($1)`, [done]).catch(() => undefined);
+    await this.deletions.dequeue(done).catch(() => undefined);
   }
 
   /** Called once the schema is migrated (app.factory.ts). */
@@ -65,10 +66,8 @@ export class StorageCleaner implements OnApplicationShutdown {
   }
 
   async sweep(now = Date.now()): Promise<{ retried: number; orphans: number }> {
-    const queued: { storage_key: string }[] = await this.db.query(
-      `UPDATE storage_deletions SET attempts = attempts + 1 WHERE storage_key IN (SELECT storage_key FROM storage_deletions ORDER BY queued_at LIMIT 1000) RETURNING storage_key`,
-    ).then(([rows]) => rows);
-    await this.flush(queued.map((row) => row.storage_key));
+    const queued = await this.deletions.takeQueued(1000);
+    await this.flush(queued);
 
     // Stored bytes younger than STORAGE_ORPHAN_GRACE_SECONDS are never taken for orphans: their upload
     // (on this instance or another) may still be committing.
@@ -77,12 +76,7 @@ export class StorageCleaner implements OnApplicationShutdown {
     for (const prefix of ['projects/', 'thumbnails/', 'packages/']) {
       for await (const object of this.storage.list(prefix)) {
         if (now - object.modifiedAt.getTime() < graceMs) continue;
-        const [known] = await this.db.query(
-          `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1
-           UNION ALL SELECT 1 FROM package_files WHERE storage_key = $1 LIMIT 1`,
-          [object.key],
-        );
-        if (known) continue;
+        if (await this.deletions.isReferenced(object.key)) continue;
         await this.storage.delete(object.key);
         orphans++;
       }

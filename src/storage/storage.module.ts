@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { FileStorage } from './file-storage.js';
 import { LocalFileStorage } from './local-file-storage.js';
 import { StorageCleaner } from './storage-cleaner.js';
+import { StorageRepository } from './storage.repository.js';
 
 /**
  * The FileStorage of STORAGE_DRIVER: files under DATA_DIR/files, or objects in the S3_BUCKET. The AWS
@@ -19,7 +20,7 @@ export async function createFileStorage(config: AppConfig): Promise<FileStorage>
 
 @Global()
 @Module({
-  providers: [{ provide: FileStorage, inject: [APP_CONFIG], useFactory: createFileStorage }, StorageCleaner],
+  providers: [{ provide: FileStorage, inject: [APP_CONFIG], useFactory: createFileStorage }, StorageRepository, StorageCleaner],
   exports: [FileStorage, StorageCleaner],
 })
 export class StorageModule {}

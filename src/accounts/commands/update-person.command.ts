@@ -1,16 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { isEmail } from 'class-validator';
-import { DataSource } from 'typeorm';
-import { OPERATOR, type Actor } from '../../auth/actor.js';
+import { OPERATOR, type Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { hashPassword } from '../../auth/password.js';
-import { PermissionDenied, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common/errors.js';
+import { onUniqueViolation } from '../../database/sql.js';
 import { MIN_PASSWORD_LENGTH } from '../account-rules.js';
-import { PERSON_COLUMNS, STORAGE_USED_SQL, toPersonResponse, type PersonResponse, type PersonRow } from '../dto/person.dto.js';
-import { findAccount } from '../queries/get-user.query.js';
-import { AccountType } from '../account.entity.js';
+import { AccountType } from '../../common/account-type.js';
+import { AccountsRepository } from '../accounts.repository.js';
+import { toPersonResponse, type PersonResponse, type PersonRow } from '../dto/person.dto.js';
 
 export interface PersonChanges {
   first_name?: string;
@@ -43,7 +42,7 @@ export class UpdatePersonCommand extends Command<PersonResponse> {
 @CommandHandler(UpdatePersonCommand)
 export class UpdatePersonHandler implements ICommandHandler<UpdatePersonCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -53,7 +52,8 @@ export class UpdatePersonHandler implements ICommandHandler<UpdatePersonCommand>
   }
 
   private async apply(actor: Actor, username: string, changes: PersonChanges): Promise<PersonRow> {
-    const target = await findAccount(this.db, username);
+    const target = await this.accounts.findUser(username);
+    if (!target) throw new ObjectNotFound(`No user named "${username}"`);
     if (target.type !== AccountType.Person) throw new PermissionDenied();
     const allowed = actor === OPERATOR ? null : actor.isStaff ? STAFF_FIELDS : OWN_FIELDS;
     if (actor.id !== target.id && !actor.isStaff) throw new PermissionDenied('You may only change your own account');
@@ -68,33 +68,15 @@ export class UpdatePersonHandler implements ICommandHandler<UpdatePersonCommand>
       throw ValidationFailed.field('password', `Must be at least ${MIN_PASSWORD_LENGTH} characters`);
     }
 
-    const sets: string[] = [];
-    const params: unknown[] = [target.id];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (changes.first_name !== undefined) set('first_name', changes.first_name);
-    if (changes.last_name !== undefined) set('last_name', changes.last_name);
-    if (changes.email !== undefined) set('email', changes.email);
-    if (changes.password !== undefined) set('password_hash', await hashPassword(changes.password));
-    if (changes.storage_quota_bytes !== undefined) set('storage_quota_bytes', changes.storage_quota_bytes);
-    if (changes.is_active !== undefined) set('is_active', changes.is_active);
-    if (changes.is_staff !== undefined) set('is_staff', changes.is_staff);
-    if (sets.length === 0) {
-      const [row] = await this.db.query(`SELECT ${PERSON_COLUMNS}, ${STORAGE_USED_SQL} AS storage_used_bytes FROM accounts a WHERE a.id = $1`, params);
-      return row;
-    }
-    try {
-      const [rows] = await this.db.query(
-        `UPDATE accounts AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1
-         RETURNING ${PERSON_COLUMNS}, ${STORAGE_USED_SQL} AS storage_used_bytes`,
-        params,
-      );
-      return rows[0];
-    } catch (error) {
-      if (isUniqueViolation(error, 'accounts_email_key')) throw ValidationFailed.field('email', 'A person with this e-mail address already exists');
-      throw error;
-    }
+    const update = this.accounts.updatePerson(target.id, {
+      first_name: changes.first_name,
+      last_name: changes.last_name,
+      email: changes.email,
+      password_hash: changes.password === undefined ? undefined : await hashPassword(changes.password),
+      storage_quota_bytes: changes.storage_quota_bytes,
+      is_active: changes.is_active,
+      is_staff: changes.is_staff,
+    });
+    return onUniqueViolation(update, 'accounts_email_key', () => ValidationFailed.field('email', 'A person with this e-mail address already exists'));
   }
 }

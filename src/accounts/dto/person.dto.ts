@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Actor } from '../../auth/actor.js';
-import { AccountType } from '../account.entity.js';
+import type { Actor } from '../../common/actor.js';
+import type { AccountType } from '../../common/account-type.js';
 
-/** The columns a person object is built from; queries select exactly these. */
+/** The columns a person object is built from (accounts.sql.ts: PERSON_RETURNING). */
 export interface PersonRow {
   id: string;
   type: AccountType;
@@ -14,11 +14,6 @@ export interface PersonRow {
   storage_quota_bytes: string | number | null;
   storage_used_bytes: string | number;
 }
-
-/** The SELECT list for PersonRow from `accounts a` (storage_used_bytes: see personRowSql). */
-export const PERSON_COLUMNS = `a.id, a.type, a.username, a.email, a.first_name, a.last_name, a.is_staff, a.storage_quota_bytes`;
-
-export { STORAGE_USED_SQL } from '../storage-usage.js';
 
 export class PersonResponse {
   @ApiProperty({ example: 'alice' }) username: string;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { PROJECT_ROLES, type ProjectRole } from '../../projects/roles/roles.js';
+import { PROJECT_ROLES, type ProjectRole } from '../../common/roles.js';
 import { EmptyAsNull, ToBoolean, ToInteger, ValidateWhenPresent } from '../../common/validation.js';
 
 export class CreatePersonBody {
@@ -78,7 +78,6 @@ export class UpdatePersonBody {
   @IsBoolean()
   is_staff?: boolean;
 }
-
 
 export class UpdateUserBody extends UpdatePersonBody {
   @ApiPropertyOptional({ enum: PROJECT_ROLES, nullable: true, type: String, description: 'Organizations: the project role members get (owner and admins)' })

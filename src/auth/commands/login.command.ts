@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource, type EntityManager } from 'typeorm';
-import { AccountType } from '../../accounts/account.entity.js';
+import { DataSource } from 'typeorm';
+import { AccountType } from '../../common/account-type.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { AuthenticationFailed, TooManyFailedLoginAttempts } from '../../common/errors.js';
-import { AuthTokens } from '../auth-tokens.service.js';
-import { clientTypeOf } from '../client-type.js';
+import { hashKey } from '../auth-tokens.service.js';
+import { AuthRepository } from '../auth.repository.js';
+import { clientTypeOf, isSingleTokenClient } from '../client-type.js';
 import type { LoginResponse } from '../dto/auth.dto.js';
 import { LoginThrottle } from '../login-throttle.js';
 import { verifyPassword } from '../password.js';
@@ -29,40 +31,35 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
   private readonly throttle: LoginThrottle;
 
   constructor(
-    private readonly db: DataSource,
-    private readonly tokens: AuthTokens,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly authRepository: AuthRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.throttle = new LoginThrottle(config.loginMaxFailures, config.loginLockoutMinutes * 60);
   }
 
   async execute(command: LoginCommand): Promise<LoginResponse> {
     // A failure must be recorded, so the transaction commits and the error is thrown afterwards.
-    const outcome = await this.db.transaction((manager) => this.attempt(manager, command));
+    const outcome = await this.dataSource.transaction((tx) => this.attempt(this.authRepository.withinTx(tx), command));
     if (!outcome.ok) throw outcome.error;
     return outcome.response;
   }
 
-  private async attempt(db: EntityManager, { identifier, password, userAgent, clientIp }: LoginCommand): Promise<Outcome> {
-    const [account] = await db.query(
-      `SELECT id, type, username, email, first_name, last_name, is_active, password_hash FROM accounts
-        WHERE lower(username) = lower($1) OR (type = ${AccountType.Person} AND lower(email) = lower($1))
-        ORDER BY lower(username) = lower($1) DESC LIMIT 1`,
-      [identifier],
-    );
+  private async attempt(auth: AuthRepository, { identifier, password, userAgent, clientIp }: LoginCommand): Promise<Outcome> {
+    const account = await auth.loginAccount(identifier);
     const accountKey: string = account?.id ?? identifier.toLowerCase();
-    await this.throttle.acquire(db, accountKey, clientIp);
-    const lockedFor = await this.throttle.lockedFor(db, accountKey, clientIp);
+    await this.throttle.acquire(auth, accountKey, clientIp);
+    const lockedFor = await this.throttle.lockedFor(auth, accountKey, clientIp);
     if (lockedFor > 0) return { ok: false, error: new TooManyFailedLoginAttempts(lockedFor) };
 
     const passwordOk = await verifyPassword(password, account?.password_hash ?? null);
-    if (!passwordOk || account.type !== AccountType.Person || !account.is_active) {
-      await this.throttle.recordFailure(db, accountKey, clientIp);
+    if (!account || !passwordOk || account.type !== AccountType.Person || !account.is_active) {
+      await this.throttle.recordFailure(auth, accountKey, clientIp);
       return { ok: false, error: new AuthenticationFailed() };
     }
-    await this.throttle.reset(db, accountKey, clientIp);
-    const { key, expiresAt } = await this.tokens.issue(db, account.id, clientTypeOf(userAgent), userAgent);
-    await db.query(`UPDATE accounts SET last_login_at = now() WHERE id = $1`, [account.id]);
+    await this.throttle.reset(auth, accountKey, clientIp);
+    const { key, expiresAt } = await this.issueToken(auth, account.id, userAgent);
+    await auth.recordLogin(account.id);
     return {
       ok: true,
       response: {
@@ -77,5 +74,14 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
         full_name: `${account.first_name} ${account.last_name}`.trim(),
       },
     };
+  }
+
+  /** A new token; for single-token clients the older live tokens of that client type expire. Only its hash is stored. */
+  private async issueToken(auth: AuthRepository, accountId: string, userAgent: string): Promise<{ key: string; expiresAt: Date }> {
+    const clientType = clientTypeOf(userAgent);
+    if (isSingleTokenClient(clientType)) await auth.expireTokens(accountId, clientType);
+    const key = randomBytes(96).toString('base64url'); // 128 characters
+    const expiresAt = await auth.insertToken(accountId, hashKey(key), clientType, userAgent.slice(0, 512), this.config.authTokenExpirationHours * 3600);
+    return { key, expiresAt };
   }
 }

@@ -1,6 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import type { Actor } from '../actor.js';
+import type { Actor } from '../../common/actor.js';
 import { AuthTokens } from '../auth-tokens.service.js';
 
 /** POST|GET /auth/logout/: expires every live token of the caller; anonymous callers get the same answer. */
@@ -12,13 +11,10 @@ export class LogoutCommand extends Command<{ detail: string }> {
 
 @CommandHandler(LogoutCommand)
 export class LogoutHandler implements ICommandHandler<LogoutCommand> {
-  constructor(
-    private readonly db: DataSource,
-    private readonly tokens: AuthTokens,
-  ) {}
+  constructor(private readonly tokens: AuthTokens) {}
 
   async execute({ actor }: LogoutCommand): Promise<{ detail: string }> {
-    if (actor) await this.tokens.expireAll(this.db.manager, actor.id);
+    if (actor) await this.tokens.expireAll(actor.id);
     return { detail: 'Successfully logged out.' };
   }
 }

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PersonResponse } from '../../accounts/dto/person.dto.js';
 
 export class LoginBody {
   @ApiPropertyOptional({ description: 'Username or e-mail address, case-insensitive', example: 'alice' })
@@ -36,5 +35,3 @@ export class LoginResponse {
 export class LogoutResponse {
   @ApiProperty({ example: 'Successfully logged out.' }) detail: string;
 }
-
-export { PersonResponse };

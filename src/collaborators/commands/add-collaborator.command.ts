@@ -1,10 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { onUniqueViolation } from '../../database/sql.js';
 import type { ProjectAccess } from '../../projects/roles/roles.js';
 import { assertMayGrant, eligibleCollaborator } from '../collaborator-rules.js';
+import { CollaboratorsRepository } from '../collaborators.repository.js';
 import type { AddCollaboratorBody } from '../dto/collaborator-requests.dto.js';
 import type { CollaboratorResponse } from '../dto/collaborator.dto.js';
 import { loadCollaborator } from '../queries/get-collaborator.query.js';
@@ -22,24 +23,22 @@ export class AddCollaboratorCommand extends Command<CollaboratorResponse> {
 
 @CommandHandler(AddCollaboratorCommand)
 export class AddCollaboratorHandler implements ICommandHandler<AddCollaboratorCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly collaborators: CollaboratorsRepository,
+  ) {}
 
   execute({ actor, access, body }: AddCollaboratorCommand): Promise<CollaboratorResponse> {
     const role = body.role ?? 'reader';
     assertMayGrant(access.role, role);
-    return this.db.transaction(async (db) => {
-      const account = await eligibleCollaborator(db, access.projectId, body.collaborator);
-      try {
-        await db.query(
-          `INSERT INTO project_collaborators (project_id, collaborator_id, role, created_by_id, updated_by_id) VALUES ($1, $2, $3, $4, $4)`,
-          [access.projectId, account.id, role, actor.id],
-        );
-      } catch (error) {
-        // The primary key decides, so two concurrent adds of the same account cannot both succeed.
-        if (isUniqueViolation(error, 'project_collaborators_pkey')) throw ValidationFailed.field('collaborator', `${account.username} is already a collaborator of this project`);
-        throw error;
-      }
-      return loadCollaborator(db, access.projectId, account.username);
+    return this.dataSource.transaction(async (tx) => {
+      const collaborators = this.collaborators.withinTx(tx);
+      const account = await eligibleCollaborator(collaborators, access.projectId, body.collaborator);
+      // The primary key decides, so two concurrent adds of the same account cannot both succeed.
+      await onUniqueViolation(collaborators.insert(access.projectId, account.id, role, actor.id), 'project_collaborators_pkey', () =>
+        ValidationFailed.field('collaborator', `${account.username} is already a collaborator of this project`),
+      );
+      return loadCollaborator(collaborators, access.projectId, account.username);
     });
   }
 }

@@ -1,9 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ValidationFailed } from '../../common/errors.js';
 import type { ProjectAccess } from '../../projects/roles/roles.js';
 import { assertMayChange, assertMayGrant, lockCollaborator } from '../collaborator-rules.js';
+import { CollaboratorsRepository } from '../collaborators.repository.js';
 import type { UpdateCollaboratorBody } from '../dto/collaborator-requests.dto.js';
 import type { CollaboratorResponse } from '../dto/collaborator.dto.js';
 import { loadCollaborator } from '../queries/get-collaborator.query.js';
@@ -28,21 +29,22 @@ export class UpdateCollaboratorCommand extends Command<CollaboratorResponse> {
 
 @CommandHandler(UpdateCollaboratorCommand)
 export class UpdateCollaboratorHandler implements ICommandHandler<UpdateCollaboratorCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly collaborators: CollaboratorsRepository,
+  ) {}
 
   execute({ actor, access, username, body, replace }: UpdateCollaboratorCommand): Promise<CollaboratorResponse> {
     if (replace && body.role === undefined) throw ValidationFailed.field('role', 'This field is required');
-    return this.db.transaction(async (db) => {
-      const current = await lockCollaborator(db, access.projectId, username);
+    return this.dataSource.transaction(async (tx) => {
+      const collaborators = this.collaborators.withinTx(tx);
+      const current = await lockCollaborator(collaborators, access.projectId, username);
       assertMayChange(access.role, current.role);
       if (body.role !== undefined && body.role !== current.role) {
         assertMayGrant(access.role, body.role);
-        await db.query(
-          `UPDATE project_collaborators SET role = $3, updated_by_id = $4, updated_at = now() WHERE project_id = $1 AND collaborator_id = $2`,
-          [access.projectId, current.id, body.role, actor.id],
-        );
+        await collaborators.updateRole(access.projectId, current.id, body.role, actor.id);
       }
-      return loadCollaborator(db, access.projectId, current.username);
+      return loadCollaborator(collaborators, access.projectId, current.username);
     });
   }
 }

@@ -12,23 +12,6 @@ export class CollaboratorResponse {
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 
-/**
- * Collaborator rows with everything the object needs, in one statement (aliases: c the collaborator
- * row, a its account). `rest` adds conditions, ordering and paging.
- */
-export function collaboratorsSql(rest: string): string {
-  return `SELECT c.project_id, a.username AS collaborator, c.role::text AS role, cb.username AS created_by, ub.username AS updated_by,
-                 c.created_at, c.updated_at
-            FROM project_collaborators c
-            JOIN accounts a ON a.id = c.collaborator_id
-            LEFT JOIN accounts cb ON cb.id = c.created_by_id
-            LEFT JOIN accounts ub ON ub.id = c.updated_by_id
-           ${rest}`;
-}
-
-/** Case-insensitive on the name, then the account id: a stable order for pages. */
-export const COLLABORATORS_ORDER = 'ORDER BY lower(a.username), a.id';
-
 export interface CollaboratorRow {
   project_id: string;
   collaborator: string;

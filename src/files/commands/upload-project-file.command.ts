@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { storageUsage } from '../../accounts/storage-usage.js';
-import type { Actor } from '../../auth/actor.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import type { Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileNotAllowed } from '../../common/errors.js';
 import { isUnderAttachmentDir } from '../../jobs/job-rules.js';
@@ -10,9 +10,9 @@ import { JobsRepository } from '../../jobs/jobs.repository.js';
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
-import { projectFilesSql, toProjectFileResponse, type ProjectFileResponse } from '../dto/project-file.dto.js';
-import { lockProjectAndOwner, refreshProjectFiles } from '../file-accounting.js';
+import { toProjectFileResponse, type ProjectFileResponse, type ProjectFileRow } from '../dto/project-file.dto.js';
 import { isQgisProjectFile, isRestrictedFile } from '../file-rules.js';
+import { FilesRepository } from '../files.repository.js';
 import { readQgisVersion } from '../qgis-project-file.js';
 import type { StreamedUpload } from '../upload-stream.js';
 
@@ -37,7 +37,9 @@ export class UploadProjectFileCommand extends Command<ProjectFileResponse> {
 @CommandHandler(UploadProjectFileCommand)
 export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFileCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly files: FilesRepository,
+    private readonly accounts: AccountsRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
     private readonly jobs: JobsRepository,
@@ -46,10 +48,11 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
 
   async execute({ actor, access, path, upload }: UploadProjectFileCommand): Promise<ProjectFileResponse> {
     let pruned: string[];
-    let file: Parameters<typeof toProjectFileResponse>[0];
+    let file: ProjectFileRow;
     try {
-      [pruned, file] = await this.db.transaction(async (db) => {
-        const project = await lockProjectAndOwner(db, access.projectId);
+      [pruned, file] = await this.dataSource.transaction(async (tx) => {
+        const files = this.files.withinTx(tx);
+        const project = await files.lockProjectAndOwner(access.projectId);
         const restricted = isRestrictedFile(path, project.the_qgis_file_name);
         if (restricted && project.has_restricted_projectfiles && !may(access.role, 'modifyRestrictedFiles')) {
           throw new PermissionDenied('Only admins and managers may change restricted files of this project');
@@ -62,35 +65,28 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
         // costs two small reads; a .qgz's .qgs is streamed through once.
         const qgisVersion = isQgisProjectFile(path) ? await readQgisVersion(this.storage, upload, path) : null;
 
-        const [{ id: fileId }] = await db.query(
-          `INSERT INTO project_files (project_id, name) VALUES ($1, $2)
-           ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
-          [project.id, path],
-        );
-        await db.query(
-          `INSERT INTO file_versions (file_id, storage_key, size, md5, sha256, etag, qgis_version, uploaded_by_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [fileId, upload.key, upload.size, upload.md5, upload.sha256, upload.etag, qgisVersion, actor.id],
-        );
-        const [prunedRows] = await db.query(
-          `DELETE FROM file_versions WHERE id IN (
-             SELECT id FROM file_versions WHERE file_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2)
-           RETURNING storage_key`,
-          [fileId, this.config.storageKeepVersions],
-        );
-        await refreshProjectFiles(db, project.id, restricted);
+        const fileId = await files.upsertFile(project.id, path);
+        await files.insertVersion({
+          fileId,
+          storageKey: upload.key,
+          size: String(upload.size),
+          md5: upload.md5,
+          sha256: upload.sha256,
+          etag: upload.etag,
+          qgisVersion,
+          uploadedById: actor.id,
+        });
+        const keys = await files.pruneVersions(fileId, this.config.storageKeepVersions);
+        await files.refreshAccounting(project.id, restricted);
 
-        const { usedBytes, quotaBytes } = await storageUsage(db, project.owner_id, this.config.defaultStorageQuotaBytes);
-        if (usedBytes > quotaBytes) {
-          const [owner] = await db.query(`SELECT username FROM accounts WHERE id = $1`, [project.owner_id]);
-          throw new OverQuota(owner.username, usedBytes, quotaBytes);
-        }
+        const { usedBytes, quotaBytes } = await this.accounts.withinTx(tx).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
+        if (usedBytes > quotaBytes) throw new OverQuota((await files.username(project.owner_id))!, usedBytes, quotaBytes);
         // Spec §8: how QFieldSync gets a project processed (it uploads the QGIS file last, never calls /jobs/).
-        if (!isUnderAttachmentDir(path, await this.jobs.attachmentDirs(db, project.id))) await this.jobs.queueProcessing(db, project.id, actor.id);
-        const keys = prunedRows.map((row: { storage_key: string }) => row.storage_key);
-        await this.cleaner.queue(db, keys);
+        if (!isUnderAttachmentDir(path, await this.jobs.attachmentDirs(tx, project.id))) await this.jobs.queueProcessing(tx, project.id, actor.id);
+        await this.cleaner.queue(tx, keys);
         // Read before the commit: once it is committed, a concurrent project delete may take the file.
-        const [row] = await db.query(projectFilesSql('f.name = $2'), [project.id, path]);
-        return [keys, row];
+        const row = (await files.findWithVersions(project.id, path))!;
+        return [keys, row] as const;
       });
     } catch (error) {
       await this.storage.delete(upload.key).catch(() => undefined); // the sweeper gets it otherwise

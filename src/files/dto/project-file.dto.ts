@@ -23,24 +23,7 @@ export class ProjectFileResponse {
   @ApiProperty({ type: [FileVersionResponse] }) versions: FileVersionResponse[];
 }
 
-/**
- * Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. `md5sum` is
- * the S3-style ETag (s3-etag.ts); a large version stored before it existed shows its plain md5 until
- * FileEtagBackfill reaches it.
- */
-export function projectFilesSql(where: string, rest = ''): string {
-  return `
-    SELECT f.name, v.versions
-      FROM project_files f
-      CROSS JOIN LATERAL (
-        SELECT json_agg(json_build_object('version_id', v.id, 'size', v.size, 'md5sum', coalesce(v.etag, v.md5), 'sha256', v.sha256, 'last_modified', v.created_at)
-                        ORDER BY v.created_at DESC, v.id DESC) AS versions
-          FROM file_versions v WHERE v.file_id = f.id
-      ) v
-     WHERE f.project_id = $1 AND (${where}) ${rest}`;
-}
-
-interface Version {
+interface VersionRow {
   version_id: string;
   size: string | number;
   md5sum: string;
@@ -48,7 +31,13 @@ interface Version {
   last_modified: string;
 }
 
-export function toProjectFileResponse(row: { name: string; versions: Version[] }): ProjectFileResponse {
+/** A file as FilesRepository reads it: its name and its versions (aggregated as JSON), newest first. */
+export interface ProjectFileRow {
+  name: string;
+  versions: VersionRow[];
+}
+
+export function toProjectFileResponse(row: ProjectFileRow): ProjectFileResponse {
   const versions = row.versions.map((v) => ({
     version_id: v.version_id,
     size: Number(v.size),

@@ -1,10 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { storageUsage } from '../../accounts/storage-usage.js';
-import type { Actor } from '../../auth/actor.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import type { Actor } from '../../common/actor.js';
 import { NoDeltasToApply, NoQgisProject, ObjectNotFound, OverQuota, PermissionDenied } from '../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { projectAccess } from '../../projects/roles/project-role.guard.js';
 import { may } from '../../projects/roles/roles.js';
 import { toJobResponse, type JobResponse } from '../dto/job.dto.js';
@@ -36,13 +37,15 @@ export class CreateJobHandler implements ICommandHandler<CreateJobCommand> {
   constructor(
     private readonly db: DataSource,
     private readonly jobs: JobsRepository,
+    private readonly projects: ProjectsRepository,
+    private readonly accounts: AccountsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute({ actor, body }: CreateJobCommand): Promise<CreatedJob> {
     const { type } = body;
     const force = body.force ?? false;
-    const access = await projectAccess(this.db, actor.id, body.project_id);
+    const access = await projectAccess(this.projects, actor.id, body.project_id);
     if (!may(access.role, type === 'package' ? 'triggerPackage' : 'triggerJobs')) throw new PermissionDenied();
 
     return this.db.transaction(async (db) => {
@@ -53,7 +56,7 @@ export class CreateJobHandler implements ICommandHandler<CreateJobCommand> {
       if (type === 'package' && !force && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type === 'delta_apply' && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type !== 'process_projectfile') {
-        const { usedBytes, quotaBytes } = await storageUsage(db, project.owner_id, this.config.defaultStorageQuotaBytes);
+        const { usedBytes, quotaBytes } = await this.accounts.withinTx(db).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
         if (usedBytes >= quotaBytes) throw new OverQuota(project.owner, usedBytes, quotaBytes);
       }
       // Deltas do not exist yet (issue 16 brings them): no delta is ever pending, so there is nothing to apply.

@@ -1,8 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common/errors.js';
 import { isUuid } from '../../common/validation.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { projectAccess } from '../../projects/roles/project-role.guard.js';
 import { may } from '../../projects/roles/roles.js';
 import { toJobDetailResponse, type JobDetailResponse } from '../dto/job.dto.js';
@@ -21,7 +21,7 @@ export class GetJobQuery extends Query<JobDetailResponse> {
 @QueryHandler(GetJobQuery)
 export class GetJobHandler implements IQueryHandler<GetJobQuery> {
   constructor(
-    private readonly db: DataSource,
+    private readonly projects: ProjectsRepository,
     private readonly jobs: JobsRepository,
   ) {}
 
@@ -29,7 +29,7 @@ export class GetJobHandler implements IQueryHandler<GetJobQuery> {
     if (!isUuid(jobId)) throw ValidationFailed.field('jobId', 'Must be a UUID');
     const job = await this.jobs.get(jobId.toLowerCase());
     if (!job) throw new ObjectNotFound('No such job');
-    const access = await projectAccess(this.db, actor.id, job.project_id);
+    const access = await projectAccess(this.projects, actor.id, job.project_id);
     if (!may(access.role, 'read')) throw new PermissionDenied();
     return toJobDetailResponse(job);
   }

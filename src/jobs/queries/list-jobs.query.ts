@@ -1,8 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { PermissionDenied } from '../../common/errors.js';
 import { Page, type PageRequest } from '../../common/pagination.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { projectAccess } from '../../projects/roles/project-role.guard.js';
 import { may } from '../../projects/roles/roles.js';
 import { toJobResponse, type JobResponse } from '../dto/job.dto.js';
@@ -24,12 +24,12 @@ export class ListJobsQuery extends Query<Page<JobResponse>> {
 @QueryHandler(ListJobsQuery)
 export class ListJobsHandler implements IQueryHandler<ListJobsQuery> {
   constructor(
-    private readonly db: DataSource,
+    private readonly projects: ProjectsRepository,
     private readonly jobs: JobsRepository,
   ) {}
 
   async execute({ actor, projectId, type, page }: ListJobsQuery): Promise<Page<JobResponse>> {
-    const access = await projectAccess(this.db, actor.id, projectId);
+    const access = await projectAccess(this.projects, actor.id, projectId);
     if (!may(access.role, 'read')) throw new PermissionDenied();
     const { rows, total } = await this.jobs.list(access.projectId, type, page);
     return new Page(rows.map(toJobResponse), total, page);

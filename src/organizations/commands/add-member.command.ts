@@ -1,11 +1,12 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { AccountType } from '../../accounts/account.entity.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import { AccountType } from '../../common/account-type.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
-import { MEMBER_COLUMNS, MEMBER_FROM, toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
+import { onUniqueViolation } from '../../database/sql.js';
+import { toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
 import type { MembershipRole } from '../dto/organization-requests.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 
 /** POST /members/{organization}/ (spec §4.2): the owner and admins add a person with a role. */
 export class AddMemberCommand extends Command<MemberResponse> {
@@ -20,20 +21,19 @@ export class AddMemberCommand extends Command<MemberResponse> {
 
 @CommandHandler(AddMemberCommand)
 export class AddMemberHandler implements ICommandHandler<AddMemberCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly accounts: AccountsRepository,
+    private readonly organizations: OrganizationsRepository,
+  ) {}
 
   async execute({ organization, member, role }: AddMemberCommand): Promise<MemberResponse> {
-    const [person] = await this.db.query(`SELECT id, type FROM accounts WHERE lower(username) = lower($1)`, [member]);
+    const person = await this.accounts.findByName(member);
     if (!person) throw ValidationFailed.field('member', `No account named "${member}"`);
     if (person.type !== AccountType.Person) throw ValidationFailed.field('member', 'Only persons can be members');
     if (person.id === organization.ownerId) throw ValidationFailed.field('member', 'The owner is not a member');
-    try {
-      await this.db.query(`INSERT INTO organization_members (organization_id, member_id, role) VALUES ($1, $2, $3)`, [organization.id, person.id, role]);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw ValidationFailed.field('member', `"${member}" is already a member`);
-      throw error;
-    }
-    const [row] = await this.db.query(`SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 AND m.member_id = $2`, [organization.id, person.id]);
-    return toMemberResponse(row);
+    await onUniqueViolation(this.organizations.addMember(organization.id, person.id, role), undefined, () =>
+      ValidationFailed.field('member', `"${member}" is already a member`),
+    );
+    return toMemberResponse(await this.organizations.memberById(organization.id, person.id));
   }
 }

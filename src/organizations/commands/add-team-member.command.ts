@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { onUniqueViolation } from '../../database/sql.js';
 import type { TeamMemberResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { findTeam } from '../team-rules.js';
 
 /** POST /organizations/{organization}/teams/{team}/members/: the person must be the organization's owner or a member (400 otherwise). */
@@ -19,23 +19,15 @@ export class AddTeamMemberCommand extends Command<TeamMemberResponse> {
 
 @CommandHandler(AddTeamMemberCommand)
 export class AddTeamMemberHandler implements ICommandHandler<AddTeamMemberCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team, member }: AddTeamMemberCommand): Promise<TeamMemberResponse> {
-    const { id: teamId } = await findTeam(this.db, organization, team);
-    const [person] = await this.db.query(
-      `SELECT u.id, u.username FROM accounts u
-        WHERE lower(u.username) = lower($2)
-          AND (u.id = $3 OR EXISTS (SELECT 1 FROM organization_members m WHERE m.organization_id = $1 AND m.member_id = u.id))`,
-      [organization.id, member, organization.ownerId],
-    );
+    const { id: teamId } = await findTeam(this.organizations, organization, team);
+    const person = await this.organizations.insider(organization, member);
     if (!person) throw ValidationFailed.field('member', `"${member}" is not the owner or a member of ${organization.username}`);
-    try {
-      await this.db.query(`INSERT INTO team_members (team_id, member_id) VALUES ($1, $2)`, [teamId, person.id]);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw ValidationFailed.field('member', `"${person.username}" is already in the team`);
-      throw error;
-    }
+    await onUniqueViolation(this.organizations.addTeamMember(teamId, person.id), undefined, () =>
+      ValidationFailed.field('member', `"${person.username}" is already in the team`),
+    );
     return { member: person.username };
   }
 }

@@ -3,12 +3,12 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { isEmail } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { assertAccountName } from '../../accounts/account-rules.js';
-import { AccountType } from '../../accounts/account.entity.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
-import { loadOrganization, type OrganizationResponse } from '../dto/organization.dto.js';
+import { onUniqueViolation } from '../../database/sql.js';
+import { toOrganizationResponse, type OrganizationResponse } from '../dto/organization.dto.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 
 /** POST /organizations/ (spec §4.2): any person creates one and becomes its owner. */
 export class CreateOrganizationCommand extends Command<OrganizationResponse> {
@@ -24,27 +24,20 @@ export class CreateOrganizationCommand extends Command<OrganizationResponse> {
 @CommandHandler(CreateOrganizationCommand)
 export class CreateOrganizationHandler implements ICommandHandler<CreateOrganizationCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly organizations: OrganizationsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute({ actor, username, email }: CreateOrganizationCommand): Promise<OrganizationResponse> {
     assertAccountName(username);
     if (email !== undefined && email !== '' && !isEmail(email)) throw ValidationFailed.field('email', 'Must be a valid e-mail address');
-    return this.db.transaction(async (db) => {
-      let id: string;
-      try {
-        [{ id }] = await db.query(`INSERT INTO accounts (type, username, email, organization_owner_id) VALUES ($1, $2, $3, $4) RETURNING id`, [
-          AccountType.Organization,
-          username,
-          email || null,
-          actor.id,
-        ]);
-      } catch (error) {
-        if (isUniqueViolation(error, 'accounts_username_key')) throw ValidationFailed.field('username', 'An account with this name already exists');
-        throw error;
-      }
-      return loadOrganization(db, actor.id, id, this.config.defaultStorageQuotaBytes);
+    return this.dataSource.transaction(async (tx) => {
+      const organizations = this.organizations.withinTx(tx);
+      const id = await onUniqueViolation(organizations.insertOrganization(username, email || null, actor.id), 'accounts_username_key', () =>
+        ValidationFailed.field('username', 'An account with this name already exists'),
+      );
+      return toOrganizationResponse(await organizations.organization(id, actor.id), this.config.defaultStorageQuotaBytes);
     });
   }
 }

@@ -1,10 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { AccountType } from '../../accounts/account.entity.js';
-import { isUniqueViolation } from '../../database/data-source.js';
 import { ValidationFailed } from '../../common/errors.js';
-import { teamAccountName, type TeamResponse } from '../dto/member.dto.js';
+import { onUniqueViolation } from '../../database/sql.js';
+import type { TeamResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { assertTeamName } from '../team-rules.js';
 
 /** POST /organizations/{organization}/teams/ (spec §4.2): owner and admins; the team starts empty. */
@@ -19,20 +18,13 @@ export class CreateTeamCommand extends Command<TeamResponse> {
 
 @CommandHandler(CreateTeamCommand)
 export class CreateTeamHandler implements ICommandHandler<CreateTeamCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team }: CreateTeamCommand): Promise<TeamResponse> {
     assertTeamName(team);
-    try {
-      await this.db.query(`INSERT INTO accounts (type, username, team_organization_id) VALUES ($1, $2, $3)`, [
-        AccountType.Team,
-        teamAccountName(organization.username, team),
-        organization.id,
-      ]);
-    } catch (error) {
-      if (isUniqueViolation(error, 'accounts_username_key')) throw ValidationFailed.field('team', `The team "${team}" already exists`);
-      throw error;
-    }
+    await onUniqueViolation(this.organizations.insertTeam(organization, team), 'accounts_username_key', () =>
+      ValidationFailed.field('team', `The team "${team}" already exists`),
+    );
     return { team, organization: organization.username, members: [] };
   }
 }

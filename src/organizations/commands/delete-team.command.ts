@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { findTeam } from '../team-rules.js';
 
 /** DELETE /organizations/{organization}/teams/{team}/: its memberships and collaborations go with it (ON DELETE CASCADE). */
@@ -15,10 +15,10 @@ export class DeleteTeamCommand extends Command<void> {
 
 @CommandHandler(DeleteTeamCommand)
 export class DeleteTeamHandler implements ICommandHandler<DeleteTeamCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team }: DeleteTeamCommand): Promise<void> {
-    const { id } = await findTeam(this.db, organization, team);
-    await this.db.query(`DELETE FROM accounts WHERE id = $1`, [id]);
+    const { id } = await findTeam(this.organizations, organization, team);
+    await this.organizations.deleteTeam(id);
   }
 }

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { ObjectNotFound } from '../../common/errors.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { findTeam } from '../team-rules.js';
 
 /** DELETE /organizations/{organization}/teams/{team}/members/{username}/ (owner and admins). */
@@ -17,14 +17,10 @@ export class RemoveTeamMemberCommand extends Command<void> {
 
 @CommandHandler(RemoveTeamMemberCommand)
 export class RemoveTeamMemberHandler implements ICommandHandler<RemoveTeamMemberCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team, member }: RemoveTeamMemberCommand): Promise<void> {
-    const { id: teamId } = await findTeam(this.db, organization, team);
-    const [, removed] = await this.db.query(
-      `DELETE FROM team_members tm USING accounts u WHERE tm.team_id = $1 AND u.id = tm.member_id AND lower(u.username) = lower($2)`,
-      [teamId, member],
-    );
-    if (!removed) throw new ObjectNotFound(`"${member}" is not in the team`);
+    const { id: teamId } = await findTeam(this.organizations, organization, team);
+    if (!(await this.organizations.removeTeamMember(teamId, member))) throw new ObjectNotFound(`"${member}" is not in the team`);
   }
 }

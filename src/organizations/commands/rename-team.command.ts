@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
-import { teamAccountName, teamsSql, type TeamResponse } from '../dto/member.dto.js';
+import { onUniqueViolation } from '../../database/sql.js';
+import type { TeamResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { assertTeamName, findTeam } from '../team-rules.js';
 
 /** PUT /organizations/{organization}/teams/{team}/ with {team}: renames it (owner and admins). */
@@ -19,18 +19,14 @@ export class RenameTeamCommand extends Command<TeamResponse> {
 
 @CommandHandler(RenameTeamCommand)
 export class RenameTeamHandler implements ICommandHandler<RenameTeamCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team, newName }: RenameTeamCommand): Promise<TeamResponse> {
-    const { id } = await findTeam(this.db, organization, team);
+    const { id } = await findTeam(this.organizations, organization, team);
     assertTeamName(newName);
-    try {
-      await this.db.query(`UPDATE accounts SET username = $2, updated_at = now() WHERE id = $1`, [id, teamAccountName(organization.username, newName)]);
-    } catch (error) {
-      if (isUniqueViolation(error, 'accounts_username_key')) throw ValidationFailed.field('team', `The team "${newName}" already exists`);
-      throw error;
-    }
-    const [row] = await this.db.query(teamsSql('t.id = $2'), [organization.id, id]);
-    return row;
+    await onUniqueViolation(this.organizations.renameTeam(organization, id, newName), 'accounts_username_key', () =>
+      ValidationFailed.field('team', `The team "${newName}" already exists`),
+    );
+    return this.organizations.teamById(organization.id, id);
   }
 }

@@ -1,8 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { MEMBER_COLUMNS, toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
+import { toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
 import type { MembershipRole } from '../dto/organization-requests.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { findMember } from '../queries/get-member.query.js';
 
 /** PATCH|PUT /members/{organization}/{username}/: the owner and admins change a member's role. */
@@ -18,17 +18,10 @@ export class UpdateMemberCommand extends Command<MemberResponse> {
 
 @CommandHandler(UpdateMemberCommand)
 export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, member, role }: UpdateMemberCommand): Promise<MemberResponse> {
-    const { memberId } = await findMember(this.db, organization.id, member);
-    const [[row]] = await this.db.query(
-      `UPDATE organization_members m SET role = $3 FROM accounts o, accounts u
-        WHERE m.organization_id = $1 AND m.member_id = $2 AND o.id = m.organization_id AND u.id = m.member_id
-        RETURNING ${MEMBER_COLUMNS}`,
-      [organization.id, memberId, role],
-    );
-    return toMemberResponse(row);
+    const { memberId } = await findMember(this.organizations, organization.id, member);
+    return toMemberResponse(await this.organizations.setMemberRole(organization.id, memberId, role));
   }
 }
-

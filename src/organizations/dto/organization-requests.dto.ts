@@ -2,8 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ValidateWhenPresent } from '../../common/validation.js';
 
-export const MEMBERSHIP_ROLES = ['admin', 'creator', 'member'] as const;
-export type MembershipRole = (typeof MEMBERSHIP_ROLES)[number];
+import { MEMBERSHIP_ROLES, type MembershipRole } from '../../common/roles.js';
+
+export { MEMBERSHIP_ROLES, type MembershipRole };
 
 export class CreateOrganizationBody {
   @ApiProperty({ example: 'surveyors', description: 'Same rules as person names (spec §4)' })

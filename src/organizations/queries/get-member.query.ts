@@ -1,15 +1,16 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource, type EntityManager } from 'typeorm';
 import { ObjectNotFound } from '../../common/errors.js';
-import { MEMBER_COLUMNS, MEMBER_FROM, toMemberResponse, type MemberResponse, type MemberRow } from '../dto/member.dto.js';
+import { toMemberResponse, type MemberResponse, type MemberRow } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 
 /** A member row by username (case-insensitive); 404 when that person is not a member. */
-export async function findMember(db: DataSource | EntityManager, organizationId: string, username: string): Promise<{ memberId: string; row: MemberRow }> {
-  const [row] = await db.query(
-    `SELECT m.member_id, ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 AND lower(u.username) = lower($2)`,
-    [organizationId, username],
-  );
+export async function findMember(
+  organizations: OrganizationsRepository,
+  organizationId: string,
+  username: string,
+): Promise<{ memberId: string; row: MemberRow }> {
+  const row = await organizations.member(organizationId, username);
   if (!row) throw new ObjectNotFound(`"${username}" is not a member`);
   return { memberId: row.member_id, row };
 }
@@ -26,9 +27,9 @@ export class GetMemberQuery extends Query<MemberResponse> {
 
 @QueryHandler(GetMemberQuery)
 export class GetMemberHandler implements IQueryHandler<GetMemberQuery> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, member }: GetMemberQuery): Promise<MemberResponse> {
-    return toMemberResponse((await findMember(this.db, organization.id, member)).row);
+    return toMemberResponse((await findMember(this.organizations, organization.id, member)).row);
   }
 }

@@ -1,7 +1,7 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { teamsSql, type TeamResponse } from '../dto/member.dto.js';
+import type { TeamResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 import { findTeam } from '../team-rules.js';
 
 /** GET /organizations/{organization}/teams/{team}/. */
@@ -16,11 +16,10 @@ export class GetTeamQuery extends Query<TeamResponse> {
 
 @QueryHandler(GetTeamQuery)
 export class GetTeamHandler implements IQueryHandler<GetTeamQuery> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, team }: GetTeamQuery): Promise<TeamResponse> {
-    const { id } = await findTeam(this.db, organization, team);
-    const [row] = await this.db.query(teamsSql('t.id = $2'), [organization.id, id]);
-    return row;
+    const { id } = await findTeam(this.organizations, organization, team);
+    return this.organizations.teamById(organization.id, id);
   }
 }

@@ -1,8 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
-import { MEMBER_COLUMNS, MEMBER_FROM, toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
+import { Page, type PageRequest } from '../../common/pagination.js';
+import { toMemberResponse, type MemberResponse } from '../dto/member.dto.js';
 import type { OrganizationAccess } from '../organization-access.guard.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 
 /** GET /members/{organization}/: the member rows (the owner is not one), by name. */
 export class ListMembersQuery extends Query<Page<MemberResponse>> {
@@ -16,15 +16,10 @@ export class ListMembersQuery extends Query<Page<MemberResponse>> {
 
 @QueryHandler(ListMembersQuery)
 export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   async execute({ organization, page }: ListMembersQuery): Promise<Page<MemberResponse>> {
-    const params: unknown[] = [organization.id];
-    const rows = await this.db.query(
-      `SELECT ${MEMBER_COLUMNS} FROM ${MEMBER_FROM} WHERE m.organization_id = $1 ORDER BY lower(u.username), u.id ${limitOffsetSql(page, params)}`,
-      params,
-    );
-    const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM organization_members WHERE organization_id = $1`, [organization.id]);
-    return new Page(rows.map(toMemberResponse), count, page);
+    const rows = await this.organizations.members(organization.id, page);
+    return new Page(rows.map(toMemberResponse), await this.organizations.memberCount(organization.id), page);
   }
 }

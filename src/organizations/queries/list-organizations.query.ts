@@ -1,13 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../common/actor.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { PermissionDenied } from '../../common/errors.js';
-import { limitOffsetSql, Page, type PageRequest } from '../../common/pagination.js';
-import { organizationsSql, toOrganizationResponse, type OrganizationResponse } from '../dto/organization.dto.js';
-
-const MINE = `a.organization_owner_id = $1 OR vm.member_id IS NOT NULL`;
+import { Page, type PageRequest } from '../../common/pagination.js';
+import { toOrganizationResponse, type OrganizationResponse } from '../dto/organization.dto.js';
+import { OrganizationsRepository } from '../organizations.repository.js';
 
 /**
  * GET /organizations/ and GET /users/{username}/organizations/ (spec §4.2): the organizations the
@@ -26,7 +24,7 @@ export class ListOrganizationsQuery extends Query<Page<OrganizationResponse>> {
 @QueryHandler(ListOrganizationsQuery)
 export class ListOrganizationsHandler implements IQueryHandler<ListOrganizationsQuery> {
   constructor(
-    private readonly db: DataSource,
+    private readonly organizations: OrganizationsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -34,13 +32,12 @@ export class ListOrganizationsHandler implements IQueryHandler<ListOrganizations
     if (forUsername !== undefined && forUsername.toLowerCase() !== actor.username.toLowerCase()) {
       throw new PermissionDenied('You may only list your own organizations');
     }
-    const params: unknown[] = [actor.id];
-    const rows = await this.db.query(organizationsSql('$1', MINE, `ORDER BY lower(a.username), a.id ${limitOffsetSql(page, params)}`), params);
-    const [{ count }] = await this.db.query(
-      `SELECT count(*)::int AS count FROM accounts a LEFT JOIN organization_members vm ON vm.organization_id = a.id AND vm.member_id = $1
-        WHERE a.type = 2 AND (${MINE})`,
-      [actor.id],
+    const rows = await this.organizations.organizationsOf(actor.id, page);
+    const count = await this.organizations.organizationCountOf(actor.id);
+    return new Page(
+      rows.map((row) => toOrganizationResponse(row, this.config.defaultStorageQuotaBytes)),
+      count,
+      page,
     );
-    return new Page(rows.map((row: never) => toOrganizationResponse(row, this.config.defaultStorageQuotaBytes)), count, page);
   }
 }

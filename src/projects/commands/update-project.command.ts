@@ -1,13 +1,15 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../../auth/actor.js';
+import { AccountsRepository } from '../../accounts/accounts.repository.js';
+import type { Actor } from '../../common/actor.js';
 import { ProjectAlreadyExists, QgisProjectFileNotAllowed, ValidationFailed } from '../../common/errors.js';
-import { isUniqueViolation } from '../../database/data-source.js';
+import { onUniqueViolation } from '../../database/sql.js';
 import type { UpdateProjectBody } from '../dto/project-requests.dto.js';
 import type { ProjectResponse } from '../dto/project.dto.js';
 import { assertProjectName, isSharedDatasetsName } from '../project-rules.js';
 import { loadProject } from '../queries/get-project.query.js';
 import { findProjectOwner, type ProjectOwner } from '../owners.js';
+import { ProjectsRepository } from '../projects.repository.js';
 import { ProjectTransfer } from './transfer-project-owner.js';
 
 /**
@@ -31,20 +33,20 @@ const FLAGS = ['is_featured', 'is_attachment_download_on_demand', 'has_restricte
 @CommandHandler(UpdateProjectCommand)
 export class UpdateProjectHandler implements ICommandHandler<UpdateProjectCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly projects: ProjectsRepository,
+    private readonly accounts: AccountsRepository,
     private readonly transfer: ProjectTransfer,
   ) {}
 
   execute({ actor, projectId, body, replace }: UpdateProjectCommand): Promise<ProjectResponse> {
     if (replace && body.name === undefined) throw ValidationFailed.field('name', 'This field is required');
-    return this.db.transaction(async (db) => {
+    return this.dataSource.transaction(async (tx) => {
+      const projects = this.projects.withinTx(tx);
       // Find the new owner first: accounts are locked before projects, everywhere.
-      const target = await this.transferTarget(db, projectId, body.owner);
-      if (target) await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [target.id]);
-      const [project] = await db.query(
-        `SELECT p.*, o.username AS owner_name FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE p.id = $1 FOR UPDATE OF p`,
-        [projectId],
-      );
+      const target = await this.transferTarget(tx, projectId, body.owner);
+      if (target) await this.accounts.withinTx(tx).lock(target.id);
+      const project = (await projects.lockForUpdate(projectId))!;
 
       const changes: Record<string, unknown> = {};
       const isSharedDatasets = project.project_type === 'shared_datasets';
@@ -75,28 +77,22 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
 
       if (Object.keys(changes).length > 0) {
         const name = (changes.name as string | undefined) ?? project.name;
-        if (target) await this.transfer.check(db, project, target, name);
-        const columns = Object.keys(changes);
-        try {
-          await db.query(
-            `UPDATE projects SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-            [projectId, ...columns.map((column) => changes[column])],
-          );
-        } catch (error) {
-          if (isUniqueViolation(error, 'projects_owner_name_key')) throw new ProjectAlreadyExists(target?.username ?? project.owner_name, name);
-          throw error;
-        }
-        if (target) await this.transfer.removeIneligibleCollaborators(db, projectId, target);
+        if (target) await this.transfer.check(tx, project, target, name);
+        await onUniqueViolation(
+          projects.update(projectId, changes),
+          'projects_owner_name_key',
+          () => new ProjectAlreadyExists(target?.username ?? project.owner_name, name),
+        );
+        if (target) await projects.removeIneligibleCollaborators(projectId, target);
       }
-      return loadProject(db, actor.id, projectId);
+      return loadProject(projects, actor.id, projectId);
     });
   }
 
   /** The new owner when `owner` names a different account than the current one; null otherwise. */
-  private async transferTarget(db: EntityManager, projectId: string, owner: string | undefined): Promise<ProjectOwner | null> {
+  private async transferTarget(tx: EntityManager, projectId: string, owner: string | undefined): Promise<ProjectOwner | null> {
     if (owner === undefined) return null;
-    const target = await findProjectOwner(db, owner);
-    const [{ owner_id }] = await db.query(`SELECT owner_id FROM projects WHERE id = $1`, [projectId]);
-    return target.id === owner_id ? null : target;
+    const target = await findProjectOwner(this.accounts.withinTx(tx), owner);
+    return target.id === (await this.projects.withinTx(tx).findOwnerId(projectId)) ? null : target;
   }
 }

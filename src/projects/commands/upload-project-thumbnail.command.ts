@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ObjectNotFound, ValidationFailed } from '../../common/errors.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
+import { ProjectsRepository } from '../projects.repository.js';
 
 /** The formats a thumbnail may have, recognised by their first bytes. */
 const FORMATS = [
@@ -28,7 +29,8 @@ export class UploadProjectThumbnailCommand extends Command<void> {
 @CommandHandler(UploadProjectThumbnailCommand)
 export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProjectThumbnailCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly projects: ProjectsRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,23 +44,20 @@ export class UploadProjectThumbnailHandler implements ICommandHandler<UploadProj
     const size = format ? this.dimensions(bytes) : null;
     if (!format || !size || size.type !== format.type) throw ValidationFailed.field('thumbnail', 'Must be a PNG or JPEG image');
     const max = this.config.thumbnailMaxDimension;
-    if (size.width > max || size.height > max) throw ValidationFailed.field('thumbnail', `Must be at most ${max}×${max} pixels, got ${size.width}×${size.height}`);
+    if (size.width > max || size.height > max)
+      throw ValidationFailed.field('thumbnail', `Must be at most ${max}×${max} pixels, got ${size.width}×${size.height}`);
 
     const key = `thumbnails/${projectId}/${randomUUID()}.${format.type}`;
     await this.storage.put(key, Readable.from([bytes]));
     let previous: string[];
     try {
-      previous = await this.db.transaction(async (db) => {
-        const [old] = await db.query(`SELECT thumbnail_key FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+      previous = await this.dataSource.transaction(async (tx) => {
+        const projects = this.projects.withinTx(tx);
+        const old = await projects.lockThumbnail(projectId);
         if (!old) throw new ObjectNotFound('No such project'); // deleted since the guard saw it; the catch removes the bytes
-        await db.query(`UPDATE projects SET thumbnail_key = $2, thumbnail_content_type = $3, thumbnail_etag = $4, thumbnail_from_job = false WHERE id = $1`, [
-          projectId,
-          key,
-          format.contentType,
-          createHash('md5').update(bytes).digest('hex'),
-        ]);
-        const keys = old.thumbnail_key ? [old.thumbnail_key] : [];
-        await this.cleaner.queue(db, keys);
+        await projects.setThumbnail(projectId, { key, contentType: format.contentType, etag: createHash('md5').update(bytes).digest('hex') });
+        const keys = old.thumbnailKey ? [old.thumbnailKey] : [];
+        await this.cleaner.queue(tx, keys);
         return keys;
       });
     } catch (error) {

@@ -25,7 +25,12 @@ export class ProjectFields {
   @OptionalBoolean()
   is_public?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean, nullable: true, deprecated: true, description: 'A non-null value sets is_public to its inverse and wins over is_public' })
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    deprecated: true,
+    description: 'A non-null value sets is_public to its inverse and wins over is_public',
+  })
   @OptionalBoolean()
   private?: boolean | null;
 
@@ -34,7 +39,11 @@ export class ProjectFields {
   @IsIn(PROJECT_TYPES)
   project_type?: ProjectType;
 
-  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false; featured projects come first in the default order` })
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    description: `${BOOLEAN_INPUT}; on create default false; featured projects come first in the default order`,
+  })
   @OptionalBoolean()
   is_featured?: boolean | null;
 
@@ -42,7 +51,11 @@ export class ProjectFields {
   @OptionalBoolean()
   is_attachment_download_on_demand?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean, nullable: true, description: `${BOOLEAN_INPUT}; on create default false; when true only admins and managers may modify restricted files` })
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    description: `${BOOLEAN_INPUT}; on create default false; when true only admins and managers may modify restricted files`,
+  })
   @OptionalBoolean()
   has_restricted_projectfiles?: boolean | null;
 
@@ -52,7 +65,13 @@ export class ProjectFields {
 }
 
 export class CreateProjectBody extends ProjectFields {
-  @ApiProperty({ pattern: '^[A-Za-z0-9._-]+$', minLength: 1, maxLength: 255, example: 'field-survey-2026', description: 'Unique per owner; `shared_datasets` makes the shared datasets project' })
+  @ApiProperty({
+    pattern: '^[A-Za-z0-9._-]+$',
+    minLength: 1,
+    maxLength: 255,
+    example: 'field-survey-2026',
+    description: 'Unique per owner; `shared_datasets` makes the shared datasets project',
+  })
   @IsString()
   name: string;
 
@@ -81,7 +100,10 @@ export class ProjectSearchParams {
   @IsString()
   search?: string;
 
-  @ApiPropertyOptional({ description: 'Comma-separated owner, name, created_at, each optionally prefixed by "-"; applied in the order given', example: '-created_at,name' })
+  @ApiPropertyOptional({
+    description: 'Comma-separated owner, name, created_at, each optionally prefixed by "-"; applied in the order given',
+    example: '-created_at,name',
+  })
   @IsOptional()
   @IsString()
   ordering?: string;

@@ -15,9 +15,17 @@ export class ProjectResponse {
   @ApiProperty({ description: 'Public projects are readable by every authenticated user' }) is_public: boolean;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time', description: 'Moves only when a writable field or the owner actually changes' }) updated_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When packaged data was last produced; null while no packaging exists' }) data_last_packaged_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`' }) restricted_data_last_updated_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When packaged data was last produced; null while no packaging exists' })
+  data_last_packaged_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last upload or delete of a project file' }) data_last_updated_at:
+    string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'Last upload or delete of a restricted file: the QGIS file `<stem>.qgs/.qgz`, `<stem>.qgd`, `<stem>.qml`, `<stem>_attachments.zip`',
+  })
+  restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
   @ApiProperty({ description: 'False only when the project was processed and has no online layer (PostGIS, WFS…), both data timestamps are set, and the latest successful package job finished after data_last_updated_at' }) needs_repackaging: boolean;
   @ApiProperty({
@@ -25,9 +33,16 @@ export class ProjectResponse {
     description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
   })
   status: 'ok' | 'busy' | 'failed';
-  @ApiProperty({ enum: PROJECT_ROLES, nullable: true, type: String, description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one" }) user_role: ProjectRole | null;
+  @ApiProperty({
+    enum: PROJECT_ROLES,
+    nullable: true,
+    type: String,
+    description: "The caller's role (spec §6); null only in the answer to a transfer that left the caller without one",
+  })
+  user_role: ProjectRole | null;
   @ApiProperty({ enum: ROLE_ORIGINS, nullable: true, type: String, description: 'Where that role comes from' }) user_role_origin: RoleOrigin | null;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" }) shared_datasets_project_id: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: "Id of the same owner's shared_datasets project, if any (may be itself)" })
+  shared_datasets_project_id: string | null;
   @ApiProperty({ deprecated: true, description: 'project_type == "shared_datasets"' }) is_shared_datasets_project: boolean;
   @ApiProperty({ description: 'Featured projects come first in the default order' }) is_featured: boolean;
   @ApiProperty() is_attachment_download_on_demand: boolean;
@@ -35,7 +50,13 @@ export class ProjectResponse {
   @ApiProperty() overwrite_conflicts: boolean;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the sizes of every stored version of every project file' }) file_storage_bytes: number;
   @ApiProperty({ nullable: true, type: String, description: "Path of the project's single .qgs/.qgz file" }) the_qgis_file_name: string | null;
-  @ApiProperty({ nullable: true, type: String, example: '3.22.16', description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file' }) qgis_version: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '3.22.16',
+    description: 'X.Y.Z from the root <qgis version="…"> of the QGIS file, set on its upload; null without a QGIS file',
+  })
+  qgis_version: string | null;
 }
 
 /** GET /projects/{id}/: the project with what its last successful process_projectfile found (spec §10.4); lists leave it out. */
@@ -48,39 +69,6 @@ export class ProjectDetailResponse extends ProjectResponse {
       '`{project_name, crs, extent, qgis_version, attachment_dirs, data_dirs, ordered_layer_ids, layers_by_id}` from the last successful process_projectfile; null before one, or after one failed',
   })
   project_details: Record<string, unknown> | null;
-}
-
-/** The columns a project object is built from (aliases: p project, o owner, r role, sd shared datasets project). */
-const PROJECT_COLUMNS = `p.id, p.name, p.project_type, o.username AS owner, p.description, p.is_public, p.created_at, p.updated_at,
-  p.data_last_packaged_at, p.data_last_updated_at, p.restricted_data_last_updated_at, r.role, r.origin, sd.id AS shared_datasets_project_id,
-  p.is_featured, p.is_attachment_download_on_demand, p.has_restricted_projectfiles, p.overwrite_conflicts, p.file_storage_bytes, p.the_qgis_file_name, p.qgis_version,
-  EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = p.id AND j.status IN ('pending', 'queued', 'started')) AS busy, p.project_details IS NOT NULL AS processed,
-  EXISTS (SELECT 1 FROM jsonb_each(p.project_details->'layers_by_id') l WHERE coalesce(l.value->>'filename', '') = '') AS has_online_layers,
-  (SELECT max(j.finished_at) FROM jobs j WHERE j.project_id = p.id AND j.type = 'package' AND j.status = 'finished') AS last_package_finished_at`;
-
-const RELATED = `JOIN accounts o ON o.id = p.owner_id
-  LEFT JOIN projects sd ON sd.owner_id = p.owner_id AND sd.project_type = 'shared_datasets'`;
-
-/** The columns a list page is chosen by (filters and orders of project-filters.ts read them as `p`). */
-export const PROJECT_SORT_KEYS = 'p.id, p.is_featured, p.owner_name_lower, p.name, p.created_at';
-
-/**
- * A page of projects in one statement: `ctes` (callerRoleSetsSql and the list's own), then `pageSql`
- * picks the page's rows (PROJECT_SORT_KEYS, ordered and limited), then the details and the caller's role
- * (`role`, a LATERAL subquery on `p`) are joined for those rows alone.
- */
-export function projectPageSql(page: { ctes: string; pageSql: string; role: string; orderBy: string }): string {
-  return `
-    WITH ${page.ctes}, page AS (${page.pageSql})
-    SELECT ${PROJECT_COLUMNS}
-      FROM page JOIN projects p ON p.id = page.id
-      CROSS JOIN LATERAL (${page.role}) r ${RELATED}
-     ${page.orderBy}`;
-}
-
-/** One project whether or not the caller has a role on it (null role fields then). */
-export function projectMaybeWithRoleSql(roles: string, rest: string, options: { details?: boolean } = {}): string {
-  return `SELECT ${PROJECT_COLUMNS}${options.details ? ', p.project_details' : ''} FROM projects p LEFT JOIN (${roles}) r ON r.project_id = p.id ${RELATED} ${rest}`;
 }
 
 export interface ProjectRow {

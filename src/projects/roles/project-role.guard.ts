@@ -2,12 +2,10 @@ import { applyDecorators, createParamDecorator, Injectable, SetMetadata, UseGuar
 import { Reflector } from '@nestjs/core';
 import { ApiParam } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
 import { ObjectNotFound, PermissionDenied, ValidationFailed } from '../../common/errors.js';
-import { projectRolesSql } from './project-roles.sql.js';
+import { ProjectsRepository } from '../projects.repository.js';
 import { may, type ProjectAccess, type ProjectAction } from './roles.js';
 import { isUuid } from '../../common/validation.js';
-import { preparedQuery } from '../../database/prepared.js';
 
 const ACTION = 'fieldbase:project-action';
 
@@ -38,13 +36,13 @@ export const CurrentProjectAccess = createParamDecorator((_: unknown, context: E
 export class ProjectRoleGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly db: DataSource,
+    private readonly projects: ProjectsRepository,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const action = this.reflector.get<ProjectAction>(ACTION, context.getHandler());
-    const access = await projectAccess(this.db, req.actor!.id, String(req.params.projectId));
+    const access = await projectAccess(this.projects, req.actor!.id, String(req.params.projectId));
     if (!may(access.role, action)) throw new PermissionDenied();
     req.projectAccess = access;
     return true;
@@ -52,16 +50,10 @@ export class ProjectRoleGuard implements CanActivate {
 }
 
 /** The caller's role on one project (400 malformed id, 404 no such project). */
-export async function projectAccess(db: DataSource, userId: string, rawId: string): Promise<ProjectAccess> {
+export async function projectAccess(projects: ProjectsRepository, userId: string, rawId: string): Promise<ProjectAccess> {
   if (!isUuid(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
   const projectId = rawId.toLowerCase();
-  const [row] = await preparedQuery<{ role: ProjectAccess['role']; origin: ProjectAccess['origin'] }>(
-    db,
-    `SELECT p.id, r.role, r.origin FROM projects p
-       LEFT JOIN (${projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true })}) r ON r.project_id = p.id
-      WHERE p.id = $1`,
-    [projectId, userId],
-  );
+  const row = await projects.findRole(userId, projectId);
   if (!row) throw new ObjectNotFound('No such project');
   return { projectId, role: row.role, origin: row.origin };
 }

@@ -1,10 +1,6 @@
-/** Project roles, highest first (spec §6.1). */
-export const PROJECT_ROLES = ['admin', 'manager', 'editor', 'reporter', 'reader'] as const;
-export type ProjectRole = (typeof PROJECT_ROLES)[number];
+import type { ProjectRole, RoleOrigin } from '../../common/roles.js';
 
-/** Where a role comes from; on equal roles the origin listed first wins (spec §6.2). */
-export const ROLE_ORIGINS = ['direct', 'organization', 'team', 'public'] as const;
-export type RoleOrigin = (typeof ROLE_ORIGINS)[number];
+export { PROJECT_ROLES, ROLE_ORIGINS, type ProjectRole, type RoleOrigin } from '../../common/roles.js';
 
 /** The caller's role on one project, as the role SQL computed it; null fields: no role. */
 export interface ProjectAccess {

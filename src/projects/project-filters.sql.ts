@@ -1,4 +1,4 @@
-import { escapeLike } from '../../accounts/queries/list-users.query.js';
+import { escapeLike } from '../database/sql.js';
 
 /** SQL conditions on `p` (a projects row) with their parameters appended to `params`. */
 export class ProjectFilters {
@@ -44,7 +44,9 @@ export function orderBySql(ordering: string | undefined): string {
 
 /** The same order among one owner's projects, where the owner's name is the same for all: what a per-owner index provides. */
 export function ownerOrderBySql(ordering: string | undefined): string {
-  return `ORDER BY ${orderTerms(ordering).filter((term) => !term.startsWith(ORDERABLE.owner)).join(', ')}`;
+  return `ORDER BY ${orderTerms(ordering)
+    .filter((term) => !term.startsWith(ORDERABLE.owner))
+    .join(', ')}`;
 }
 
 function orderTerms(ordering: string | undefined): string[] {

@@ -1,17 +1,31 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentActor, StaffOnly, type Actor } from '../auth/actor.js';
+import { CurrentActor, StaffOnly, type Actor } from '../common/actor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
-import { CreatePersonCommand } from './commands/create-person.command.js';
+import { CreatePersonCommand } from '../accounts/commands/create-person.command.js';
+import { PersonResponse } from '../accounts/dto/person.dto.js';
+import { CreatePersonBody, ListUsersParams, UpdateUserBody } from '../accounts/dto/user-requests.dto.js';
 import { DeleteAccountCommand } from './commands/delete-account.command.js';
 import { UpdateUserCommand } from './commands/update-user.command.js';
-import { OrganizationResponse } from '../organizations/dto/organization.dto.js';
-import { PersonResponse } from './dto/person.dto.js';
-import { CreatePersonBody, ListUsersParams, UpdateUserBody } from './dto/user-requests.dto.js';
+import { OrganizationResponse } from './dto/organization.dto.js';
 import { GetUserQuery } from './queries/get-user.query.js';
 import { ListUsersQuery } from './queries/list-users.query.js';
+
+/** GET /auth/user/: the caller's person object, the same one GET /users/{username}/ answers. */
+@ApiTags('auth')
+@Controller('auth')
+export class CurrentUserController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('user')
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The caller', description: "The caller's full person object (spec §4.1)." })
+  @ApiOk(PersonResponse)
+  user(@CurrentActor() actor: Actor) {
+    return this.queries.execute(new GetUserQuery(actor, actor.username));
+  }
+}
 
 @ApiTags('users')
 @Controller('users')
@@ -70,7 +84,7 @@ export class UsersController {
     summary: 'Change a person (themself, or staff) or an organization (owner and admins)',
     description:
       "A person may change their own `first_name`, `last_name`, `email`, `password`; staff may change anyone's and also `storage_quota_bytes` " +
-      '(of persons and organizations) and `is_active`. Anything else — another person\'s record, or one\'s own quota or active flag — is 403. ' +
+      "(of persons and organizations) and `is_active`. Anything else — another person's record, or one's own quota or active flag — is 403. " +
       'An organization: its owner or an admin may change `email` and `default_project_role_for_members`; `organization_owner` the owner only, and the new owner ' +
       'must be a member (else 400): they stop being a member row and the old owner becomes an `admin` member.',
   })

@@ -1,4 +1,4 @@
-import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.js';
+import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.sql.js';
 
 describe('the ordering parameter of the project lists (spec §5.2)', () => {
   it('default: featured first, then owner, then name, ending on id', () => {
@@ -36,10 +36,7 @@ describe('the owner, name and search filters of the project lists (spec §5.2)',
   it('search splits on whitespace and commas; every term must match, LIKE characters escaped', () => {
     const params: unknown[] = ['before'];
     const filters = new ProjectFilters(params).search(' Lake, 100%_  ');
-    expect(filters.conditions).toEqual([
-      '(p.owner_name_lower LIKE $2 OR lower(p.name) LIKE $2)',
-      '(p.owner_name_lower LIKE $3 OR lower(p.name) LIKE $3)',
-    ]);
+    expect(filters.conditions).toEqual(['(p.owner_name_lower LIKE $2 OR lower(p.name) LIKE $2)', '(p.owner_name_lower LIKE $3 OR lower(p.name) LIKE $3)']);
     expect(params).toEqual(['before', '%lake%', '%100\\%\\_%']);
   });
 });
