@@ -113,7 +113,13 @@ export async function makeProject(options: ProjectOptions = {}, dir = fs.mkdtemp
   if (options.dataDirs) args.push('--data-dirs', options.dataDirs.join(','));
   if (options.cloudAction) args.push('--cloud-action', options.cloudAction);
   if (options.noViewExtent) args.push('--no-view-extent');
-  if (options.layerActions) args.push('--layer-actions', Object.entries(options.layerActions).map(([kind, action]) => `${kind}=${action}`).join(','));
+  if (options.layerActions)
+    args.push(
+      '--layer-actions',
+      Object.entries(options.layerActions)
+        .map(([kind, action]) => `${kind}=${action}`)
+        .join(','),
+    );
   if (options.futureXml) args.push('--future-xml');
   const workdir = makeWorkdir();
   try {
