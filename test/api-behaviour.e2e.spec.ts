@@ -5,6 +5,7 @@ import { envelopeProblem } from './support/hostile-contract.js';
 import { listen, rawRequest } from './support/hostile-http.js';
 import { multipart } from './support/hostile-inputs.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
+import { queryOf } from './support/project-lists.js';
 
 /** What docs/api-behaviour.md promises: pagination on every list (spec §7), the nesting limit of bodies, no redirects (§1). */
 
@@ -40,6 +41,8 @@ async function seedLists(t: TestApp): Promise<World> {
   for (const name of ['a.txt', 'b.txt', 'c.txt']) {
     expectStatus(await request(t.http).post(`/api/v1/files/${projectId}/${name}`).set(auth(alice)).attach('file', Buffer.from(name), name), 201);
   }
+  // No worker runs in this app, so the jobs stay pending: three rows for the jobs list.
+  for (let i = 0; i < 3; i++) await post('/api/v1/jobs/', { project_id: projectId, type: 'process_projectfile' });
   return {
     alice,
     admin,
@@ -55,11 +58,16 @@ async function seedLists(t: TestApp): Promise<World> {
       '/api/v1/organizations/acme/teams/team1/members/',
       `/api/v1/collaborators/${projectId}/`,
       `/api/v1/files/${projectId}/`,
+      `/api/v1/jobs/?project_id=${projectId}`,
     ],
   };
 }
 
-const queryOf = (link: string | undefined) => (link ? Object.fromEntries(new URL(link).searchParams) : undefined);
+/** `path` with `query` added to the query it may already have (the jobs list needs its project_id). */
+const withQuery = (path: string, query: string) => `${path}${path.includes('?') ? '&' : '?'}${query}`;
+const queryOfLink = (link: string | undefined) => (link ? queryOf(link) : undefined);
+/** The query a page link must carry: the list's own parameters (kept, spec §7) and the page's. */
+const pageQuery = (path: string, page: Record<string, string>) => ({ ...queryOf(`http://localhost${path}`), ...page });
 
 describe('pagination on every list endpoint (spec §7)', () => {
   let t: TestApp;
@@ -86,43 +94,43 @@ describe('pagination on every list endpoint (spec §7)', () => {
       .filter(([, operations]) => operations.get?.parameters?.some((p: any) => p.in === 'query' && p.name === 'limit'))
       .map(([template]) => template);
     const pattern = (template: string) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
-    const covered = Object.fromEntries(templates.map((template) => [template, world.lists.filter((path) => pattern(template).test(path)).length]));
+    const covered = Object.fromEntries(templates.map((template) => [template, world.lists.filter((path) => pattern(template).test(path.split('?')[0])).length]));
     expect(covered).toEqual(Object.fromEntries(templates.map((template) => [template, 1])));
     expect(templates).toHaveLength(world.lists.length);
   });
 
   it.each(['offset=1', 'offset=2&limit=0', 'limit=&offset=1', `offset=${HUGE}`])('ignores the offset without a positive limit (%s): the whole list, no headers', async (query) => {
     for (const path of each()) {
-      const res = await get(`${path}?${query}`);
+      const res = await get(withQuery(path, `${query}`));
       expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: whole[path] });
       for (const header of PAGE_HEADERS) expect({ path, [header]: res.headers[header] }).toEqual({ path, [header]: undefined });
     }
   });
 
   it('still refuses a malformed offset without a limit', async () => {
-    for (const path of each()) expectError(await get(`${path}?offset=x`), 400, 'validation_error', 'offset');
+    for (const path of each()) expectError(await get(withQuery(path, `offset=x`)), 400, 'validation_error', 'offset');
   });
 
   it('takes a limit beyond 64 bits as "the rest of the list", with the headers of a large limit', async () => {
     for (const path of each()) {
-      const first = await get(`${path}?limit=${HUGE}`);
+      const first = await get(withQuery(path, `limit=${HUGE}`));
       expect({ path, status: first.status, body: first.body }).toEqual({ path, status: 200, body: whole[path] });
       expect([first.headers['x-total-count'], first.headers['x-next-page'], first.headers['x-previous-page']]).toEqual([String(whole[path].length), undefined, undefined]);
-      const rest = await get(`${path}?limit=${HUGE}&offset=1`);
+      const rest = await get(withQuery(path, `limit=${HUGE}&offset=1`));
       expect({ path, body: rest.body }).toEqual({ path, body: whole[path].slice(1) });
-      expect(queryOf(rest.headers['x-previous-page'])).toEqual({ limit: HUGE });
+      expect(queryOfLink(rest.headers['x-previous-page'])).toEqual(pageQuery(path, { limit: HUGE }));
     }
   });
 
   it('answers an offset beyond 64 bits with [], the total and the exact previous page', async () => {
     for (const path of each()) {
-      const res = await get(`${path}?limit=2&offset=${HUGE}`);
+      const res = await get(withQuery(path, `limit=2&offset=${HUGE}`));
       expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: [] });
       expect(res.headers['x-total-count']).toBe(String(whole[path].length));
       expect(res.headers['x-next-page']).toBeUndefined();
-      expect(queryOf(res.headers['x-previous-page'])).toEqual({ limit: '2', offset: '99999999999999999999997' });
-      const both = await get(`${path}?limit=${HUGE}&offset=${HUGE}`);
-      expect([both.status, both.body, queryOf(both.headers['x-previous-page'])]).toEqual([200, [], { limit: HUGE }]);
+      expect(queryOfLink(res.headers['x-previous-page'])).toEqual(pageQuery(path, { limit: '2', offset: '99999999999999999999997' }));
+      const both = await get(withQuery(path, `limit=${HUGE}&offset=${HUGE}`));
+      expect([both.status, both.body, queryOfLink(both.headers['x-previous-page'])]).toEqual([200, [], pageQuery(path, { limit: HUGE })]);
     }
   });
 
@@ -131,7 +139,7 @@ describe('pagination on every list endpoint (spec §7)', () => {
     async (query) => {
       const field = query.includes('offset') ? 'offset' : 'limit';
       for (const path of each()) {
-        const res = await get(`${path}?${query}`);
+        const res = await get(withQuery(path, `${query}`));
         expect({ path, status: res.status, field: Object.keys(res.body.detail ?? {}) }).toEqual({ path, status: 400, field: [field] });
       }
     },
@@ -151,21 +159,21 @@ describe('pagination on every list endpoint with MAX_PAGE_LIMIT=2 (spec §7)', (
 
   it('paginates a request without limit at MAX_PAGE_LIMIT, and then applies the offset', async () => {
     for (const path of world.lists) {
-      const all = await get(`${path}?limit=2`);
-      const second = await get(`${path}?offset=1`);
+      const all = await get(withQuery(path, `limit=2`));
+      const second = await get(withQuery(path, `offset=1`));
       const total = Number(all.headers['x-total-count']);
       expect({ path, status: second.status, total: second.headers['x-total-count'] }).toEqual({ path, status: 200, total: String(total) });
       expect(second.body).toHaveLength(Math.min(2, total - 1));
       expect(second.body[0]).toEqual(all.body[1]);
-      expect(queryOf(second.headers['x-previous-page'])).toEqual({ limit: '2' });
+      expect(queryOf(second.headers['x-previous-page'])).toEqual(pageQuery(path, { limit: '2' }));
     }
   });
 
   it('lowers a limit beyond 64 bits to MAX_PAGE_LIMIT', async () => {
     for (const path of world.lists) {
-      const res = await get(`${path}?limit=${HUGE}`);
+      const res = await get(withQuery(path, `limit=${HUGE}`));
       expect({ path, length: res.body.length }).toEqual({ path, length: 2 });
-      expect(queryOf(res.headers['x-next-page'])).toEqual({ limit: '2', offset: '2' });
+      expect(queryOfLink(res.headers['x-next-page'])).toEqual(pageQuery(path, { limit: '2', offset: '2' }));
     }
   });
 });

@@ -9,6 +9,7 @@ import { createApp } from '../src/app.factory.js';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { entities } from '../src/entities.js';
 import { expectStatus } from './support/expectations.js';
+import { md5 } from './support/kit.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
 // Spec §8: `md5sum` (file list, upload answer, every version) and the download ETag are the S3-style
@@ -40,7 +41,6 @@ else:
   }
 }
 
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
 let t: TestApp;
 let owner: string;

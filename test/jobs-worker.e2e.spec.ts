@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import request from 'supertest';
-import { TINY_PNG } from './support/kit.js';
+import { pngSize, TINY_PNG } from './support/kit.js';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
@@ -15,7 +15,6 @@ jest.setTimeout(120_000);
 
 const API = '/api/v1';
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
 /** A supertest parser that keeps the body as bytes. */
 const bytes = (res: request.Response, done: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];

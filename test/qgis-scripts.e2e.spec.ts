@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeProject, QGIS_PYTHON, QGIS_SCRIPTS, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
+import { pngSize } from './support/kit.js';
 
 /**
  * The Python side of the worker (ref QGIS contract, spec §10.4, §13.2): qgis/check_qgis.py and
@@ -26,14 +27,6 @@ async function project(options: Parameters<typeof makeProject>[0]): Promise<Made
   const made = await makeProject(options);
   temps.push(made.dir);
   return made;
-}
-
-/** Width and height from a PNG's signature and IHDR chunk. */
-function pngSize(file: string): { width: number; height: number } {
-  const bytes = fs.readFileSync(file);
-  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
 function hashes(dir: string): Record<string, string> {
@@ -185,7 +178,7 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
 
   it('renders a 100x100 PNG thumbnail', () => {
     expect(run.result!.thumbnail).toBe('thumbnail.png');
-    expect(pngSize(path.join(run.workdir, 'thumbnail.png'))).toEqual({ width: 100, height: 100 });
+    expect(pngSize(fs.readFileSync(path.join(run.workdir, 'thumbnail.png')))).toEqual({ width: 100, height: 100 });
   });
 
   it('opens the project read-only: the project files are unchanged and nothing is added beside them', () => {
@@ -250,7 +243,7 @@ describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', 
   it('falls back to the full extent of the layers for the extent and the thumbnail', () => {
     // The data itself: 7.0–7.05, 46.0–46.05.
     expect(run.result!.project_details.extent).toBe('POLYGON((7 46, 7.04999999999999982 46, 7.04999999999999982 46.04999999999999716, 7 46.04999999999999716, 7 46))');
-    expect(pngSize(path.join(run.workdir, run.result!.thumbnail))).toEqual({ width: 100, height: 100 });
+    expect(pngSize(fs.readFileSync(path.join(run.workdir, run.result!.thumbnail)))).toEqual({ width: 100, height: 100 });
   });
 
   it('leaves the .qgz and its data untouched', () => {
@@ -276,7 +269,7 @@ describe('qgis/process_projectfile.py on a project saved by QGIS Desktop', () =>
     const numbers = run.result!.project_details.extent.match(/-?\d+(\.\d+)?/g)!.map(Number);
     const [xs, ys] = [numbers.filter((_: number, i: number) => i % 2 === 0), numbers.filter((_: number, i: number) => i % 2 === 1)];
     expect([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)].map((n) => n.toFixed(2))).toEqual(['7.01', '7.02', '46.01', '46.02']);
-    expect(pngSize(path.join(run.workdir, 'thumbnail.png'))).toEqual({ width: 100, height: 100 });
+    expect(pngSize(fs.readFileSync(path.join(run.workdir, 'thumbnail.png')))).toEqual({ width: 100, height: 100 });
   });
 });
 

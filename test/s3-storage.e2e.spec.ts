@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import request from 'supertest';
@@ -6,7 +6,7 @@ import type { S3Config } from '../src/config/config.js';
 import { S3FileStorage, s3ClientConfig } from '../src/storage/s3-file-storage.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.mjs';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
-import { binary, md5, png } from './support/kit.js';
+import { binary, md5, png, s3Etag } from './support/kit.js';
 
 // The S3 driver against a real S3 protocol server (s3rver, started here whatever TEST_STORAGE_DRIVER
 // says): first the FileStorage port directly, then through the HTTP API.
@@ -317,13 +317,6 @@ describe('S3FileStorage (the FileStorage port on S3)', () => {
 });
 
 // =============================================================================================
-
-/** Spec §8's md5sum of a file over 8 MiB: md5 of the 8 MiB parts' binary md5s, `-`, the part count. */
-function s3Etag(bytes: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += 8 * MIB) parts.push(createHash('md5').update(bytes.subarray(at, at + 8 * MIB)).digest());
-  return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
-}
 
 describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
   let t: TestApp;

@@ -25,5 +25,7 @@ import { ListProjectFilesHandler } from './queries/list-project-files.query.js';
     FilesRepository,
     FileEtagBackfill,
   ],
+  // The worker reads the files a job's folder holds.
+  exports: [FilesRepository],
 })
 export class FilesModule {}

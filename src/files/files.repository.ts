@@ -73,6 +73,17 @@ export class FilesRepository extends SqlRepository {
     );
   }
 
+  /** The newest version of every file of the project: what a job's folder holds. */
+  newestFiles(projectId: string): Promise<{ name: string; storage_key: string }[]> {
+    return selectRows(
+      this.db,
+      `SELECT f.name, v.storage_key FROM project_files f
+         CROSS JOIN LATERAL (SELECT storage_key FROM file_versions WHERE file_id = f.id ORDER BY created_at DESC, id DESC LIMIT 1) v
+        WHERE f.project_id = $1 ORDER BY f.name`,
+      [projectId],
+    );
+  }
+
   /** The id of the file at `path`, if there is one. */
   async findFileId(projectId: string, path: string): Promise<string | undefined> {
     const file = await this.files.findOne({ select: { id: true }, where: { projectId, name: path } });

@@ -1,4 +1,6 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { Project } from '../projects/project.entity.js';
 
 export const JOB_TYPES = ['process_projectfile', 'package', 'delta_apply'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
@@ -19,13 +21,27 @@ export interface JobFeedback {
   error_stack?: string;
 }
 
-/** A job (migration Jobs1765100000000). */
+/**
+ * A job (migration Jobs1765100000000). Its partial indexes (the queue's scans, at most one running job
+ * per project, the active jobs of a project's `status`, leases, logs) are beyond TypeORM's index model:
+ * they are declared by name with `synchronize: false`.
+ */
 @Entity('jobs')
+@Check('jobs_type_check', `type IN ('process_projectfile', 'package', 'delta_apply')`)
+@Check('jobs_status_check', `status IN ('pending', 'queued', 'started', 'finished', 'failed', 'stopped')`)
+@Check('jobs_claimed', `(status IN ('queued', 'started')) = (worker_id IS NOT NULL AND lease_expires_at IS NOT NULL)`)
+@Index('jobs_project_created', ['projectId', 'createdAt', 'id'])
+@Index('jobs_pending', { synchronize: false })
+@Index('jobs_one_running_per_project', { synchronize: false })
+@Index('jobs_active', { synchronize: false })
+@Index('jobs_leases', { synchronize: false })
+@Index('jobs_logs', { synchronize: false })
 export class Job {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'jobs_pkey' })
   id: string;
 
   @Column({ name: 'project_id', type: 'uuid' })
+  @ForeignKey(() => Project, { name: 'jobs_project_id_fkey', onDelete: 'CASCADE' })
   projectId: string;
 
   @Column({ type: 'varchar', length: 32 })
@@ -35,6 +51,7 @@ export class Job {
   status: JobStatus;
 
   @Column({ name: 'created_by_id', type: 'uuid', nullable: true })
+  @ForeignKey(() => Account, { name: 'jobs_created_by_id_fkey', onDelete: 'SET NULL' })
   createdById: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
@@ -67,8 +84,10 @@ export class Job {
 
 /** A worker process's heartbeat, for GET /status/ (spec §9). */
 @Entity('workers')
+@Check('workers_qgis_status_check', `qgis_status IN ('ok', 'missing')`)
+@Index('workers_last_seen', ['lastSeenAt'])
 export class WorkerHeartbeat {
-  @PrimaryColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'workers_pkey' })
   id: string;
 
   @Column({ type: 'text' })

@@ -116,11 +116,48 @@ export class ProjectsRepository extends SqlRepository {
 
   async setThumbnail(projectId: string, thumbnail: { key: string; contentType: string; etag: string }): Promise<void> {
     // A person's thumbnail: process_projectfile no longer replaces it (spec §10.4).
-    await this.projects.update({ id: projectId }, { thumbnailKey: thumbnail.key, thumbnailContentType: thumbnail.contentType, thumbnailEtag: thumbnail.etag, thumbnailFromJob: false });
+    await this.projects.update(
+      { id: projectId },
+      { thumbnailKey: thumbnail.key, thumbnailContentType: thumbnail.contentType, thumbnailEtag: thumbnail.etag, thumbnailFromJob: false },
+    );
   }
 
   async delete(projectId: string): Promise<void> {
     await this.projects.delete({ id: projectId });
+  }
+
+  // ---- what process_projectfile stores (spec §10.4) ----
+
+  /** `details` null: the project is not processed (a failed process_projectfile). */
+  async storeProjectDetails(projectId: string, details: object | null): Promise<void> {
+    await execute(this.db, `UPDATE projects SET project_details = $2 WHERE id = $1`, [projectId, details === null ? null : JSON.stringify(details)]);
+  }
+
+  /** The projects of process_projectfile jobs whose worker vanished are left unprocessed. */
+  async forgetProjectDetails(projectIds: string[]): Promise<void> {
+    if (projectIds.length) await execute(this.db, `UPDATE projects SET project_details = NULL WHERE id = ANY($1::uuid[])`, [projectIds]);
+  }
+
+  /**
+   * Makes a job's rendering the project's thumbnail unless a person uploaded the current one.
+   * Answers the storage key it replaced (to remove), or null when it stored nothing.
+   */
+  async setJobThumbnail(projectId: string, key: string, etag: string): Promise<{ stored: boolean; replaced: string | null }> {
+    const current = await selectOne<{ thumbnail_key: string | null; thumbnail_from_job: boolean }>(
+      this.db,
+      `SELECT thumbnail_key, thumbnail_from_job FROM projects WHERE id = $1 FOR UPDATE`,
+      [projectId],
+    );
+    if (!current || (current.thumbnail_key !== null && !current.thumbnail_from_job)) return { stored: false, replaced: null };
+    await this.projects.update({ id: projectId }, { thumbnailKey: key, thumbnailContentType: 'image/png', thumbnailEtag: etag, thumbnailFromJob: true });
+    return { stored: true, replaced: current.thumbnail_key };
+  }
+
+  /** `attachment_dirs` of the last successful processing (spec §8: default DCIM). */
+  async attachmentDirs(projectId: string): Promise<string[]> {
+    const project = await this.projects.findOne({ select: { id: true, projectDetails: true }, where: { id: projectId } });
+    const dirs = project?.projectDetails?.attachment_dirs;
+    return Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? dirs : ['DCIM'];
   }
 
   /** Locks the project row against concurrent changes (nothing when it is gone). */

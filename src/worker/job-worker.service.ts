@@ -3,9 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { JobFeedback } from '../jobs/job.entity.js';
+import { FilesRepository } from '../files/files.repository.js';
 import { JobsRepository, type ClaimedJob } from '../jobs/jobs.repository.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { prepareJobFolder, removeJobFolder } from './job-folder.js';
 import { failure, readOutcome, type ScriptResult } from './job-result.js';
@@ -54,7 +57,10 @@ export class JobWorker implements BeforeApplicationShutdown {
   private loop: Promise<void> | null = null;
 
   constructor(
+    private readonly dataSource: DataSource,
     private readonly jobs: JobsRepository,
+    private readonly files: FilesRepository,
+    private readonly projects: ProjectsRepository,
     private readonly storage: FileStorage,
     private readonly processProjectfile: ProcessProjectfileRunner,
     private readonly packageRunner: PackageRunner,
@@ -161,7 +167,7 @@ export class JobWorker implements BeforeApplicationShutdown {
     if (!this.qgis.ok) return this.end(job, { feedback: failure('MISSING_QGIS', `This worker cannot start QGIS (${this.qgis.error}): ${INSTALL_QGIS}`) }, null);
     if (!job.the_qgis_file_name) return this.end(job, { feedback: failure('FILE_NOT_FOUND', 'The project has no QGIS project file') }, null);
 
-    const files = await this.jobs.newestFiles(job.project_id);
+    const files = await this.files.newestFiles(job.project_id);
     let workdir: string | null = null;
     try {
       workdir = await prepareJobFolder(this.storage, files, { id: job.id, type: job.type, project_id: job.project_id, project_file: job.the_qgis_file_name });
@@ -197,7 +203,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       await this.packageRunner.store(job, this.id, workdir, outcome, output);
       return;
     }
-    await this.jobs.finishOutside(job.id, this.id, outcome.feedback.error ? 'failed' : 'finished', outcome.feedback as JobFeedback, output);
+    await this.jobs.finish(job.id, this.id, outcome.feedback.error ? 'failed' : 'finished', outcome.feedback as JobFeedback, output);
   }
 
   private async checkQgis(): Promise<void> {
@@ -227,7 +233,12 @@ export class JobWorker implements BeforeApplicationShutdown {
   }
 
   private async failLostJobs(): Promise<void> {
-    const ended = await this.jobs.failLostJobs(this.config.jobTimeoutSeconds);
+    const ended = await this.dataSource.transaction(async (tx) => {
+      const lost = await this.jobs.withinTx(tx).failLostJobs(this.config.jobTimeoutSeconds);
+      // A lost process_projectfile leaves its project unprocessed.
+      await this.projects.withinTx(tx).forgetProjectDetails(lost.filter((job) => job.type === 'process_projectfile').map((job) => job.project_id));
+      return lost.map((job) => job.id);
+    });
     if (ended.length) this.logger.warn(`ended ${ended.length} job(s) whose worker vanished (WORKER_LOST): ${ended.join(', ')}`);
   }
 

@@ -48,7 +48,7 @@ export class PackageRunner {
     try {
       dropped = await this.db.transaction(async (db) => {
         const gone = succeeded ? await this.packages.storeSucceeded(db, job.id, job.project_id, stored) : [];
-        if (!(await this.jobs.finish(db, job.id, workerId, succeeded ? 'finished' : 'failed', feedback, output))) throw new JobGone();
+        if (!(await this.jobs.withinTx(db).finish(job.id, workerId, succeeded ? 'finished' : 'failed', feedback, output))) throw new JobGone();
         await this.cleaner.queue(db, gone);
         return gone;
       });

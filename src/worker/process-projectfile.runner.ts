@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobsRepository, type ClaimedJob } from '../jobs/jobs.repository.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { StorageCleaner } from '../storage/storage-cleaner.js';
 import type { ScriptResult } from './job-result.js';
@@ -17,8 +18,9 @@ import type { ScriptResult } from './job-result.js';
 @Injectable()
 export class ProcessProjectfileRunner {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
     private readonly jobs: JobsRepository,
+    private readonly projects: ProjectsRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
   ) {}
@@ -28,12 +30,13 @@ export class ProcessProjectfileRunner {
     const thumbnail = succeeded ? await this.storeThumbnailBytes(job.project_id, workdir, result.thumbnail) : null;
     let outcome: { held: boolean; stored: boolean; replaced: string | null };
     try {
-      outcome = await this.db.transaction(async (db) => {
-        await this.jobs.storeProjectDetails(db, job.project_id, succeeded ? (result.project_details ?? null) : null);
-        const set = thumbnail ? await this.jobs.setJobThumbnail(db, job.project_id, thumbnail.key, thumbnail.etag) : { stored: false, replaced: null };
-        const held = await this.jobs.finish(db, job.id, workerId, succeeded ? 'finished' : 'failed', result.feedback, output);
+      outcome = await this.dataSource.transaction(async (tx) => {
+        const projects = this.projects.withinTx(tx);
+        await projects.storeProjectDetails(job.project_id, succeeded ? (result.project_details ?? null) : null);
+        const set = thumbnail ? await projects.setJobThumbnail(job.project_id, thumbnail.key, thumbnail.etag) : { stored: false, replaced: null };
+        const held = await this.jobs.withinTx(tx).finish(job.id, workerId, succeeded ? 'finished' : 'failed', result.feedback, output);
         if (!held) throw new JobGone();
-        await this.cleaner.queue(db, set.replaced ? [set.replaced] : []);
+        await this.cleaner.queue(tx, set.replaced ? [set.replaced] : []);
         return { held, ...set };
       });
     } catch (error) {

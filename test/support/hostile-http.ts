@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { sleep } from './kit.js';
 import type { TestApp } from './test-app.js';
 
 export interface RawAnswer {
@@ -117,8 +118,6 @@ export function fileTree(root: string): string[] {
   walk(root);
   return out.sort();
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `read()` equals `expected` (JSON-wise) or the time is up; returns the last value read. */
 export async function settlesTo<T>(read: () => T | Promise<T>, expected: T, timeoutMs = 2000): Promise<T> {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { sleep } from './kit.js';
 import type { MadeProject } from './qgis.js';
 
 /** What the jobs e2e tests share: uploading a project built by make_project.py, and waiting for jobs. */
@@ -13,7 +14,6 @@ export const ENDED = ['finished', 'failed'];
 /** supertest against an app in this process, or a server process's base URL (`http://host:port`). */
 export type Target = App | string;
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function createProject(http: Target, token: string, name: string): Promise<string> {
   const res = await request(http).post(`${API}/projects/`).set('Authorization', `Token ${token}`).send({ name });

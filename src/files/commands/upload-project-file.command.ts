@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { MultipleQgisProjectFiles, OverQuota, PermissionDenied, QgisProjectFileNotAllowed } from '../../common/errors.js';
 import { isUnderAttachmentDir } from '../../jobs/job-rules.js';
 import { JobsRepository } from '../../jobs/jobs.repository.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { may, type ProjectAccess } from '../../projects/roles/roles.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import { StorageCleaner } from '../../storage/storage-cleaner.js';
@@ -42,6 +43,7 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
     private readonly accounts: AccountsRepository,
     private readonly storage: FileStorage,
     private readonly cleaner: StorageCleaner,
+    private readonly projects: ProjectsRepository,
     private readonly jobs: JobsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -82,7 +84,8 @@ export class UploadProjectFileHandler implements ICommandHandler<UploadProjectFi
         const { usedBytes, quotaBytes } = await this.accounts.withinTx(tx).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
         if (usedBytes > quotaBytes) throw new OverQuota((await files.username(project.owner_id))!, usedBytes, quotaBytes);
         // Spec §8: how QFieldSync gets a project processed (it uploads the QGIS file last, never calls /jobs/).
-        if (!isUnderAttachmentDir(path, await this.jobs.attachmentDirs(tx, project.id))) await this.jobs.queueProcessing(tx, project.id, actor.id);
+        if (!isUnderAttachmentDir(path, await this.projects.withinTx(tx).attachmentDirs(project.id)))
+          await this.jobs.withinTx(tx).queueProcessing(project.id, actor.id);
         await this.cleaner.queue(tx, keys);
         // Read before the commit: once it is committed, a concurrent project delete may take the file.
         const row = (await files.findWithVersions(project.id, path))!;

@@ -35,7 +35,7 @@ export class CreateJobCommand extends Command<CreatedJob> {
 @CommandHandler(CreateJobCommand)
 export class CreateJobHandler implements ICommandHandler<CreateJobCommand> {
   constructor(
-    private readonly db: DataSource,
+    private readonly dataSource: DataSource,
     private readonly jobs: JobsRepository,
     private readonly projects: ProjectsRepository,
     private readonly accounts: AccountsRepository,
@@ -48,24 +48,25 @@ export class CreateJobHandler implements ICommandHandler<CreateJobCommand> {
     const access = await projectAccess(this.projects, actor.id, body.project_id);
     if (!may(access.role, type === 'package' ? 'triggerPackage' : 'triggerJobs')) throw new PermissionDenied();
 
-    return this.db.transaction(async (db) => {
-      const project = await this.jobs.lockProject(db, access.projectId);
+    return this.dataSource.transaction(async (tx) => {
+      const jobs = this.jobs.withinTx(tx);
+      const project = await jobs.lockProject(access.projectId);
       if (!project) throw new ObjectNotFound('No such project');
       if (type === 'package' && project.project_type !== 'regular')
         throw new PermissionDenied(`Only regular projects can be packaged, this one is a ${project.project_type} project`);
       if (type === 'package' && !force && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type === 'delta_apply' && project.the_qgis_file_name === null) throw new NoQgisProject();
       if (type !== 'process_projectfile') {
-        const { usedBytes, quotaBytes } = await this.accounts.withinTx(db).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
+        const { usedBytes, quotaBytes } = await this.accounts.withinTx(tx).storageUsage(project.owner_id, this.config.defaultStorageQuotaBytes);
         if (usedBytes >= quotaBytes) throw new OverQuota(project.owner, usedBytes, quotaBytes);
       }
       // Deltas do not exist yet (issue 16 brings them): no delta is ever pending, so there is nothing to apply.
       if (type === 'delta_apply') throw new NoDeltasToApply();
       if (type === 'package' && !force) {
-        const active = await this.jobs.activeJob(db, project.id, 'package');
+        const active = await jobs.activeJob(project.id, 'package');
         if (active) return { job: toJobResponse(active), created: false };
       }
-      const job = await this.jobs.create(db, { projectId: project.id, type, createdById: actor.id });
+      const job = await jobs.create({ projectId: project.id, type, createdById: actor.id });
       return { job: toJobResponse(job), created: true };
     });
   }

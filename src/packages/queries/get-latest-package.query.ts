@@ -1,7 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { InvalidJob } from '../../common/errors.js';
-import { JobsRepository } from '../../jobs/jobs.repository.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import type { LatestPackageResponse, PackageFileResponse } from '../dto/package.dto.js';
 import { PackagesRepository, type PackageFileRow } from '../packages.repository.js';
 
@@ -29,16 +28,15 @@ function fileResponse(row: PackageFileRow, isAttachment: boolean): PackageFileRe
 @QueryHandler(GetLatestPackageQuery)
 export class GetLatestPackageHandler implements IQueryHandler<GetLatestPackageQuery> {
   constructor(
-    private readonly db: DataSource,
     private readonly packages: PackagesRepository,
-    private readonly jobs: JobsRepository,
+    private readonly projects: ProjectsRepository,
   ) {}
 
   async execute({ projectId }: GetLatestPackageQuery): Promise<LatestPackageResponse> {
     const latest = await this.packages.latest(projectId);
     if (!latest) throw new InvalidJob();
     const files = await this.packages.files(latest.job_id);
-    const attachments = await this.packages.attachments(projectId, await this.jobs.attachmentDirs(this.db.manager, projectId));
+    const attachments = await this.packages.attachments(projectId, await this.projects.attachmentDirs(projectId));
     return {
       files: [...files.map((row) => fileResponse(row, false)), ...attachments.map((row) => fileResponse(row, true))],
       layers: latest.feedback?.outputs?.qgis_layers_data?.layers_by_id ?? {},

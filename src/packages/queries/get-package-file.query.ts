@@ -1,8 +1,8 @@
 import { Query, QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { InvalidJob, ObjectNotFound } from '../../common/errors.js';
 import { GetProjectFileQuery } from '../../files/queries/get-project-file.query.js';
-import { JobsRepository } from '../../jobs/jobs.repository.js';
+import { isUnderAttachmentDir } from '../../jobs/job-rules.js';
+import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { FileStorage } from '../../storage/file-storage.js';
 import type { StoredFile } from '../../storage/send-stored-file.js';
 import { PackagesRepository } from '../packages.repository.js';
@@ -23,8 +23,7 @@ export class GetPackageFileQuery extends Query<StoredFile> {
 @QueryHandler(GetPackageFileQuery)
 export class GetPackageFileHandler implements IQueryHandler<GetPackageFileQuery> {
   constructor(
-    private readonly db: DataSource,
-    private readonly jobs: JobsRepository,
+    private readonly projects: ProjectsRepository,
     private readonly packages: PackagesRepository,
     private readonly storage: FileStorage,
     private readonly queries: QueryBus,
@@ -37,8 +36,7 @@ export class GetPackageFileHandler implements IQueryHandler<GetPackageFileQuery>
     if (file) {
       return { name: file.name, size: Number(file.size), etag: `"${file.md5}"`, open: (range) => this.storage.get(file.storage_key, range) };
     }
-    const dirs = await this.jobs.attachmentDirs(this.db.manager, projectId);
-    if (!dirs.some((dir) => path.startsWith(`${dir.replace(/\/+$/, '')}/`))) throw new ObjectNotFound(`No file "${path}" in the latest package`);
+    if (!isUnderAttachmentDir(path, await this.projects.attachmentDirs(projectId))) throw new ObjectNotFound(`No file "${path}" in the latest package`);
     return this.queries.execute(new GetProjectFileQuery(projectId, path, undefined));
   }
 }
