@@ -131,7 +131,7 @@ interface Variant {
   success: number;
   rule: Rule;
   /** Project fixtures the cell needs. */
-  needs?: { files?: true; thumbnail?: true; restricted?: true; job?: true };
+  needs?: { files?: true; thumbnail?: true; restricted?: true; job?: true; package?: true };
   /** Logout expires every token of the caller: these cells run after all others, each with a token of its own. */
   last?: true;
   /** What a successful answer may show this caller (field-level visibility, §4.1, §4.2, §6.2): a problem, or null. */
@@ -347,6 +347,12 @@ const VARIANTS: Variant[] = [
     send: (c, x) => c('post', `${API}/jobs/`).send({ project_id: x.project.id, type: 'package' }) },
   { route: 'POST /api/v1/jobs', does: 'process_projectfile', scope: 'project', success: 201, rule: onProject('triggerJobs'), needs: { files: true }, subject: ownProject,
     send: (c, x) => c('post', `${API}/jobs/`).type('form').send({ project_id: x.project.id, type: 'process_projectfile' }) },
+
+  // §12, §6.4: packages.
+  { route: 'GET /api/v1/packages/{projectId}/latest', does: 'read', scope: 'project', success: 200, rule: onProject('readPackages'), needs: { package: true }, subject: ownProject,
+    send: (c, x) => c('get', `${API}/packages/${x.project.id}/latest/`) },
+  { route: 'GET /api/v1/packages/{projectId}/latest/files/{path}', does: 'download', scope: 'project', success: 200, rule: onProject('readPackages'), needs: { package: true }, subject: ownProject,
+    send: (c, x) => c('get', `${API}/packages/${x.project.id}/latest/files/data.gpkg/`) },
 ];
 
 /** Routes the spec names (§9) that the OpenAPI document does not list: the document itself and the docs page. */
@@ -469,6 +475,7 @@ describe('authorization sweep: every route × every caller answers what spec §3
         files: cell.variant.needs?.files === true,
         thumbnail: cell.variant.needs?.thumbnail === true,
         job: cell.variant.needs?.job === true,
+        package: cell.variant.needs?.package === true,
       };
     });
     const ids = await fixtures.projects(projects);

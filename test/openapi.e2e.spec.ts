@@ -72,7 +72,7 @@ describe('OpenAPI document (spec §9)', () => {
       expect(operation.description).toEqual(expect.any(String));
     }
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(51);
+    expect(ids.length).toBe(53);
     expect(ids).toEqual(expect.arrayContaining(['listProjects', 'createProject', 'updateProject', 'uploadProjectThumbnail', 'addCollaborator', 'login']));
   });
 

@@ -2,18 +2,24 @@
 
     make_project.py <outdir> [--format qgs|qgz] [--name <stem>] [--title <t>] [--layers <kinds>]
                     [--attachment-dirs a,b] [--data-dirs a,b] [--cloud-action <action>]
-                    [--no-view-extent]
+                    [--no-view-extent] [--layer-actions kind=action,...] [--future-xml]
 
 Layer kinds: points_gpkg, lines_geojson, broken (its file is deleted after saving), many:<n> (n
 GeoPackages), postgres_password (a PostGIS layer whose datasource holds a user and password; nothing
-listens on its port, so it is invalid). Prints one JSON line: the project file, every file written
-(relative to outdir) and the layer ids by kind.
+listens on its port, so it is invalid), and for packaging: areas_gpkg_id (a GeoPackage whose key
+column is `id`, no `fid`), areas_shp (a shapefile), table_csv (a CSV without geometry, read by OGR),
+sites_csv_text (a CSV of x/y read by QGIS's delimited text provider: no key a package could keep),
+dem_tif (a GeoTIFF with an .aux.xml side file), big:<n> (one GeoPackage layer of n points).
+--layer-actions kind=action,... sets QFieldSync/cloud_action per layer; --future-xml adds elements
+no QGIS knows (as a project saved by a newer QGIS), which a package must keep. Prints one JSON line:
+the project file, every file written (relative to outdir) and the layer ids by kind.
 """
 
 import argparse
 import json
 import os
 import sys
+import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -27,16 +33,17 @@ from qgis.core import (  # noqa: E402
     QgsField,
     QgsGeometry,
     QgsProject,
+    QgsRasterLayer,
     QgsReferencedRectangle,
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QDate, QVariant  # noqa: E402
+from qgis.PyQt.QtCore import QDate, QUrl, QVariant  # noqa: E402
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 
 
-def write_layer(outdir, filename, driver, geometry, fields, rows):
+def write_layer(outdir, filename, driver, geometry, fields, rows, layer_options=None):
     """Writes rows [(wkt, [values])] to a new file through a memory layer; returns the file's path."""
     memory = QgsVectorLayer(f"{geometry}?crs=EPSG:4326", "memory", "memory")
     memory.dataProvider().addAttributes(fields)
@@ -51,6 +58,8 @@ def write_layer(outdir, filename, driver, geometry, fields, rows):
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = driver
     options.layerName = os.path.splitext(filename)[0]
+    if layer_options:
+        options.layerOptions = layer_options
     path = os.path.join(outdir, filename)
     error, message, _, _ = QgsVectorFileWriter.writeAsVectorFormatV3(
         memory, path, QgsProject.instance().transformContext(), options)
@@ -69,11 +78,65 @@ def points_gpkg(outdir, filename="points.gpkg", offset=0.0):
                           os.path.splitext(filename)[0], "ogr")
 
 
+def big_gpkg(outdir, count):
+    """One GeoPackage layer of `count` points with a few attributes (the packaging bench)."""
+    fields = [QgsField("name", QVariant.String), QgsField("count", QVariant.Int), QgsField("height", QVariant.Double)]
+    rows = [(f"POINT({7.0 + (i % 1000) * 0.0001} {46.0 + (i // 1000) * 0.0001})", [f"point {i + 1}", i, i * 0.5])
+            for i in range(count)]
+    path = write_layer(outdir, "big.gpkg", "GPKG", "Point", fields, rows)
+    return QgsVectorLayer(f"{path}|layername=big", "big", "ogr")
+
+
 def lines_geojson(outdir):
     fields = [QgsField("kind", QVariant.String)]
     rows = [("LINESTRING(7.0 46.0, 7.05 46.05)", ["path"]), ("LINESTRING(7.02 46.0, 7.02 46.03)", ["road"])]
     path = write_layer(outdir, "lines.geojson", "GeoJSON", "LineString", fields, rows)
     return QgsVectorLayer(path, "lines", "ogr")
+
+
+def areas_gpkg_id(outdir):
+    fields = [QgsField("label", QVariant.String)]
+    rows = [(f"POLYGON(({7 + i} 46, {7.1 + i} 46, {7.1 + i} 46.1, {7 + i} 46))", [f"area {i + 1}"]) for i in range(4)]
+    path = write_layer(outdir, "areas.gpkg", "GPKG", "Polygon", fields, rows, ["FID=id"])
+    return QgsVectorLayer(f"{path}|layername=areas", "areas", "ogr")
+
+
+def areas_shp(outdir):
+    fields = [QgsField("label", QVariant.String), QgsField("size", QVariant.Int)]
+    rows = [(f"POLYGON(({8 + i} 46, {8.1 + i} 46, {8.1 + i} 46.1, {8 + i} 46))", [f"parcel {i + 1}", i * 10])
+            for i in range(5)]
+    path = write_layer(outdir, "parcels.shp", "ESRI Shapefile", "Polygon", fields, rows)
+    return QgsVectorLayer(path, "parcels", "ogr")
+
+
+def table_csv(outdir):
+    path = os.path.join(outdir, "visits.csv")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("site,visited,notes\nA,2026-01-02,first\nB,2026-01-03,second\nC,2026-01-04,third\n"
+                   "D,2026-01-05,fourth\n")
+    return QgsVectorLayer(path, "visits", "ogr")
+
+
+def sites_csv_text(outdir):
+    path = os.path.join(outdir, "sites.csv")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("name,x,y\nnorth,7.01,46.05\nsouth,7.02,45.95\n")
+    uri = f"{QUrl.fromLocalFile(path).toString()}?delimiter=,&xField=x&yField=y&crs=EPSG:4326"
+    return QgsVectorLayer(uri, "sites", "delimitedtext")
+
+
+def dem_tif(outdir):
+    from osgeo import gdal
+    path = os.path.join(outdir, "dem.tif")
+    raster = gdal.GetDriverByName("GTiff").Create(path, 20, 20, 1, gdal.GDT_Byte)
+    raster.SetGeoTransform([7.0, 0.005, 0, 46.1, 0, -0.005])
+    raster.SetProjection(WGS84.toWkt())
+    raster.GetRasterBand(1).Fill(7)
+    raster = None
+    # A side file as GDAL keeps them (statistics, metadata), which must travel with the raster.
+    with open(path + ".aux.xml", "w", encoding="utf-8") as file:
+        file.write('<PAMDataset><Metadata><MDI key="SOURCE">fieldbase test</MDI></Metadata></PAMDataset>\n')
+    return QgsRasterLayer(path, "dem", "gdal")
 
 
 def postgres_password(_outdir):
@@ -89,6 +152,7 @@ def build(args):
     project.setCrs(WGS84)
     project.setTitle(args.title if args.title is not None else args.name)
     layer_ids, deleted = {}, []
+    layer_actions = dict(item.split("=", 1) for item in split_list(args.layer_actions or ""))
     for kind in args.layers.split(","):
         if kind == "points_gpkg":
             layers = [("points_gpkg", points_gpkg(args.outdir))]
@@ -97,8 +161,10 @@ def build(args):
         elif kind == "broken":
             layers = [("broken", points_gpkg(args.outdir, "broken.gpkg"))]
             deleted.append("broken.gpkg")
-        elif kind == "postgres_password":
-            layers = [("postgres_password", postgres_password(args.outdir))]
+        elif kind in SIMPLE_KINDS:
+            layers = [(kind, SIMPLE_KINDS[kind](args.outdir))]
+        elif kind.startswith("big:"):
+            layers = [("big", big_gpkg(args.outdir, int(kind.split(":", 1)[1])))]
         elif kind.startswith("many:"):
             count = int(kind.split(":", 1)[1])
             layers = [(f"many_{i:02d}", points_gpkg(args.outdir, f"many_{i:02d}.gpkg", i * 0.1))
@@ -106,8 +172,9 @@ def build(args):
         else:
             raise SystemExit(f"unknown layer kind {kind!r}")
         for key, layer in layers:
-            if args.cloud_action:
-                layer.setCustomProperty("QFieldSync/cloud_action", args.cloud_action)
+            action = layer_actions.get(key, args.cloud_action)
+            if action:
+                layer.setCustomProperty("QFieldSync/cloud_action", action)
             # The postgres layer is invalid on purpose; addMapLayer keeps invalid layers too.
             project.addMapLayer(layer)
             layer_ids[key] = layer.id()
@@ -127,6 +194,8 @@ def build(args):
     if not project.write(os.path.join(args.outdir, project_file)):
         raise SystemExit(f"writing the project failed: {project.error()}")
     project.clear()
+    if args.future_xml:
+        add_future_xml(os.path.join(args.outdir, project_file))
     for name in deleted:
         os.remove(os.path.join(args.outdir, name))
     files = sorted(
@@ -135,6 +204,31 @@ def build(args):
         # GeoPackage side files while open; gone after clear(), kept out in any case.
         if not name.endswith(("-wal", "-shm")))
     return {"project_file": project_file, "files": files, "layer_ids": layer_ids}
+
+
+SIMPLE_KINDS = {"postgres_password": postgres_password, "areas_gpkg_id": areas_gpkg_id, "areas_shp": areas_shp,
+                "table_csv": table_csv, "sites_csv_text": sites_csv_text, "dem_tif": dem_tif}
+FUTURE_PROJECT_XML = '<fieldbaseFutureSettings version="9"><setting name="keep">kept by packages</setting></fieldbaseFutureSettings>'
+FUTURE_LAYER_XML = '<fieldbaseFutureLayerThing mode="future"/>'
+
+
+def add_future_xml(path):
+    """What a newer QGIS might write: an element under <qgis> and one in every <maplayer>."""
+    def edit(text):
+        text = text.replace("</qgis>", FUTURE_PROJECT_XML + "</qgis>")
+        return text.replace("</maplayer>", FUTURE_LAYER_XML + "</maplayer>")
+
+    if path.endswith(".qgs"):
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(edit(text))
+        return
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, edit(data.decode("utf-8")).encode("utf-8") if name.endswith(".qgs") else data)
 
 
 def split_list(value):
@@ -151,6 +245,8 @@ def main():
     parser.add_argument("--attachment-dirs")
     parser.add_argument("--data-dirs")
     parser.add_argument("--cloud-action")
+    parser.add_argument("--layer-actions", help="kind=action,... QFieldSync/cloud_action per layer kind")
+    parser.add_argument("--future-xml", action="store_true", help="add XML elements no QGIS knows")
     parser.add_argument("--no-view-extent", action="store_true",
                         help="save no canvas extent, as a project written by a script")
     args = parser.parse_args()

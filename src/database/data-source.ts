@@ -9,6 +9,7 @@ import { PublicProjectCounts1764835200000 } from './migrations/1764835200000-pub
 import { FileEtags1765000000000 } from './migrations/1765000000000-file-etags.js';
 import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-version.js';
 import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
+import { Packages1765300000000 } from './migrations/1765300000000-packages.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const migrations = [
@@ -22,6 +23,7 @@ export const migrations = [
   FileEtags1765000000000,
   QgisVersion1765000000001,
   Jobs1765100000000,
+  Packages1765300000000,
 ];
 
 /** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */

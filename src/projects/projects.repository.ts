@@ -187,12 +187,13 @@ export class ProjectsRepository extends SqlRepository {
     return (await selectOne(this.db, `SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE`, [ownerId])) !== undefined;
   }
 
-  /** The storage keys of everything stored for the project: every version of every file, and the thumbnail. */
+  /** The storage keys of everything stored for the project: every version of every file, the thumbnail, the packages. */
   async storedKeys(projectId: string): Promise<string[]> {
     const rows = await selectRows<{ storage_key: string }>(
       this.db,
       `SELECT v.storage_key FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1
-         UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL`,
+         UNION ALL SELECT thumbnail_key FROM projects WHERE id = $1 AND thumbnail_key IS NOT NULL
+         UNION ALL SELECT storage_key FROM package_files WHERE project_id = $1`,
       [projectId],
     );
     return rows.map((row) => row.storage_key);

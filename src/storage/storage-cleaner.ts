@@ -73,7 +73,7 @@ export class StorageCleaner implements OnApplicationShutdown {
     // (on this instance or another) may still be committing.
     const graceMs = this.config.storageOrphanGraceSeconds * 1000;
     let orphans = 0;
-    for (const prefix of ['projects/', 'thumbnails/']) {
+    for (const prefix of ['projects/', 'thumbnails/', 'packages/']) {
       for await (const object of this.storage.list(prefix)) {
         if (now - object.modifiedAt.getTime() < graceMs) continue;
         if (await this.deletions.isReferenced(object.key)) continue;

@@ -27,11 +27,12 @@ export class StorageRepository extends SqlRepository {
     return rows.map((row) => row.storage_key);
   }
 
-  /** Whether a file version or a project thumbnail points at the key. */
+  /** Whether a file version, a project thumbnail or a package file points at the key. */
   async isReferenced(storageKey: string): Promise<boolean> {
     const row = await selectOne(
       this.db,
-      `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1 LIMIT 1`,
+      `SELECT 1 FROM file_versions WHERE storage_key = $1 UNION ALL SELECT 1 FROM projects WHERE thumbnail_key = $1
+         UNION ALL SELECT 1 FROM package_files WHERE storage_key = $1 LIMIT 1`,
       [storageKey],
     );
     return row !== undefined;

@@ -8,6 +8,8 @@ export interface ScriptResult {
   feedback: JobFeedback;
   project_details?: Record<string, unknown> | null;
   thumbnail?: string | null;
+  /** package: the files written into `package/`, relative to it. */
+  package_files?: string[];
 }
 
 /** A job's feedback when it failed before or outside its script. */

@@ -12,6 +12,7 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { prepareJobFolder, removeJobFolder } from './job-folder.js';
 import { failure, readOutcome, type ScriptResult } from './job-result.js';
+import { PackageRunner } from './package.runner.js';
 import { ProcessProjectfileRunner } from './process-projectfile.runner.js';
 import { checkQgis, QGIS_SCRIPTS_DIR, runQgisScript, type QgisCheck } from './qgis-process.js';
 
@@ -24,6 +25,10 @@ const HEARTBEAT_MS = 10_000;
 const REAP_MS = 5000;
 const QGIS_RECHECK_MS = 60_000;
 const LOG_RETENTION_MS = 60 * 60 * 1000;
+/** Superseded packages are kept an hour; removing them a few minutes late is fine. */
+const EXPIRED_PACKAGES_MS = 5 * 60 * 1000;
+/** The job types this worker runs (delta_apply comes with the deltas). */
+const RUNNABLE = new Set(['process_projectfile', 'package']);
 
 const INSTALL_QGIS =
   "install Debian's QGIS Python packages (apt-get install --no-install-recommends python3-qgis qgis-providers) " +
@@ -58,6 +63,7 @@ export class JobWorker implements BeforeApplicationShutdown {
     private readonly projects: ProjectsRepository,
     private readonly storage: FileStorage,
     private readonly processProjectfile: ProcessProjectfileRunner,
+    private readonly packageRunner: PackageRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -75,6 +81,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       this.every(RENEW_MS, () => this.renewLeases());
       this.every(REAP_MS, () => this.failLostJobs());
       this.every(LOG_RETENTION_MS, () => this.clearOldLogs());
+      this.every(EXPIRED_PACKAGES_MS, () => this.packageRunner.dropExpired());
       this.every(QGIS_RECHECK_MS, async () => {
         if (!this.qgis.ok) await this.checkQgis();
       });
@@ -154,7 +161,7 @@ export class JobWorker implements BeforeApplicationShutdown {
 
   private async run(job: ClaimedJob, onStop: (stop: () => void) => void, isStopped: () => boolean): Promise<void> {
     const started = Date.now();
-    if (job.type !== 'process_projectfile') {
+    if (!RUNNABLE.has(job.type)) {
       return this.end(job, { feedback: failure('UNKNOWN', `Jobs of type ${job.type} are not supported by this server yet`) }, null);
     }
     if (!this.qgis.ok) return this.end(job, { feedback: failure('MISSING_QGIS', `This worker cannot start QGIS (${this.qgis.error}): ${INSTALL_QGIS}`) }, null);
@@ -190,6 +197,10 @@ export class JobWorker implements BeforeApplicationShutdown {
   private async end(job: ClaimedJob, outcome: ScriptResult, output: string | null, workdir = ''): Promise<void> {
     if (job.type === 'process_projectfile') {
       await this.processProjectfile.store(job, this.id, workdir, outcome, output);
+      return;
+    }
+    if (job.type === 'package') {
+      await this.packageRunner.store(job, this.id, workdir, outcome, output);
       return;
     }
     await this.jobs.finish(job.id, this.id, outcome.feedback.error ? 'failed' : 'finished', outcome.feedback as JobFeedback, output);

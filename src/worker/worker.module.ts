@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { FilesModule } from '../files/files.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PackagesModule } from '../packages/packages.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { JobWorker } from './job-worker.service.js';
+import { PackageRunner } from './package.runner.js';
 import { ProcessProjectfileRunner } from './process-projectfile.runner.js';
 
 /** The job worker (spec §13); started by app.factory.ts (WORKER=true) or worker-main.ts. */
 @Module({
-  imports: [ProjectsModule, JobsModule, FilesModule],
-  providers: [JobWorker, ProcessProjectfileRunner],
+  imports: [ProjectsModule, JobsModule, FilesModule, PackagesModule],
+  providers: [JobWorker, ProcessProjectfileRunner, PackageRunner],
   exports: [JobWorker],
 })
 export class WorkerModule {}

@@ -31,7 +31,12 @@ export interface ProjectFixture {
   thumbnail: boolean;
   /** A pending process_projectfile job (spec §10). */
   job?: boolean;
+  /** A finished package job whose package holds `data.gpkg` (spec §12). */
+  package?: boolean;
 }
+
+/** The content of the package file of `package` fixtures. */
+export const FIXTURE_PACKAGE_FILE = 'packaged data';
 
 /** The file names `files` stores, and their content. */
 export const FIXTURE_FILES: Record<string, string> = {
@@ -173,6 +178,21 @@ export function authzFixtures(t: TestApp) {
         [thumbnails.map((th) => th.project), thumbnails.map((th) => th.key), createHash('md5').update(TINY_PNG).digest('hex')],
       );
       await t.sql(`INSERT INTO jobs (project_id, type) SELECT unnest($1::uuid[]), 'process_projectfile'`, [projects.filter((p) => p.job).map((p) => ids.get(p.name))]);
+      const packaged = await t.sql<{ id: string; project_id: string }>(
+        `INSERT INTO jobs (project_id, type, status, started_at, finished_at, feedback)
+         SELECT unnest($1::uuid[]), 'package', 'finished', now(), now(), '{"feedback_version": "2.0", "steps": [], "outputs": {}}'::jsonb RETURNING id, project_id`,
+        [projects.filter((p) => p.package).map((p) => ids.get(p.name))],
+      );
+      const packageBytes = Buffer.from(FIXTURE_PACKAGE_FILE);
+      const packageKeys = packaged.map((job) => `packages/${job.project_id}/${job.id}/data.gpkg`);
+      await inBatches(packageKeys, 16, (key) => t.storage.put(key, Readable.from([packageBytes])));
+      await t.sql(
+        `INSERT INTO package_files (job_id, project_id, name, size, md5, sha256, storage_key)
+         SELECT x.job, x.project, 'data.gpkg', $3, $4, $5, x.key FROM unnest($1::uuid[], $2::uuid[], $6::text[]) AS x(job, project, key)`,
+        [packaged.map((job) => job.id), packaged.map((job) => job.project_id), packageBytes.length,
+         createHash('md5').update(packageBytes).digest('hex'), createHash('sha256').update(packageBytes).digest('hex'), packageKeys],
+      );
+      await t.sql(`UPDATE projects p SET data_last_packaged_at = now() WHERE p.id = ANY($1::uuid[])`, [packaged.map((job) => job.project_id)]);
       return ids;
     },
 

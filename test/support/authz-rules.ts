@@ -123,6 +123,7 @@ export const PROJECT_ACTIONS = {
   deleteProject:                  [Y,    _,      _,     _,       _],
   readJobs:                       [Y,    Y,      Y,     Y,       Y],
   triggerPackage:                 [Y,    Y,      Y,     Y,       Y],
+  readPackages:                   [Y,    Y,      Y,     Y,       Y], // the latest package and its files
   triggerJobs:                    [Y,    Y,      Y,     Y,       _], // process_projectfile, delta_apply
 } as const satisfies Record<string, readonly [boolean, boolean, boolean, boolean, boolean]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;

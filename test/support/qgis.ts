@@ -75,7 +75,10 @@ export interface ProjectOptions {
   format?: 'qgs' | 'qgz';
   name?: string;
   title?: string;
-  /** Layer kinds of qgis/tests/make_project.py: points_gpkg, lines_geojson, broken, postgres_password, many:<n>. */
+  /**
+   * Layer kinds of qgis/tests/make_project.py: points_gpkg, lines_geojson, broken, postgres_password, many:<n>,
+   * areas_gpkg_id, areas_shp, table_csv, sites_csv_text, dem_tif.
+   */
   layers?: string[];
   attachmentDirs?: string[];
   dataDirs?: string[];
@@ -83,6 +86,10 @@ export interface ProjectOptions {
   cloudAction?: string;
   /** Save no canvas extent, as projects written by scripts. */
   noViewExtent?: boolean;
+  /** QFieldSync/cloud_action per layer kind (overrides `cloudAction`). */
+  layerActions?: Record<string, string>;
+  /** Add XML elements no QGIS knows, as a project saved by a newer QGIS. */
+  futureXml?: boolean;
 }
 
 export interface MadeProject {
@@ -106,6 +113,14 @@ export async function makeProject(options: ProjectOptions = {}, dir = fs.mkdtemp
   if (options.dataDirs) args.push('--data-dirs', options.dataDirs.join(','));
   if (options.cloudAction) args.push('--cloud-action', options.cloudAction);
   if (options.noViewExtent) args.push('--no-view-extent');
+  if (options.layerActions)
+    args.push(
+      '--layer-actions',
+      Object.entries(options.layerActions)
+        .map(([kind, action]) => `${kind}=${action}`)
+        .join(','),
+    );
+  if (options.futureXml) args.push('--future-xml');
   const workdir = makeWorkdir();
   try {
     const run = await runQgisScript('tests/make_project.py', args, { workdir });
@@ -136,4 +151,36 @@ export async function runJobScript(input: Record<string, unknown>, projectDir?: 
   const resultFile = path.join(workdir, 'result.json');
   const result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
   return { ...run, workdir, result };
+}
+
+export interface InspectedLayer {
+  name: string;
+  provider: string;
+  /** As stored in the project file (relative paths stay relative). */
+  datasource: string;
+  /** The layer's file relative to the project's folder, "" for online layers. */
+  file: string;
+  is_valid: boolean;
+  feature_count: number | null;
+  read_only: boolean | null;
+  fields: string[] | null;
+  properties: Record<string, string | boolean>;
+}
+
+export interface InspectedProject {
+  title: string;
+  layers: Record<string, InspectedLayer>;
+  layer_tree: string[];
+}
+
+/** Opens a project with QGIS (qgis/tests/inspect_project.py) and reads its layers as QField would see them. */
+export async function inspectProject(projectFile: string): Promise<InspectedProject> {
+  const workdir = makeWorkdir();
+  try {
+    const run = await runQgisScript('tests/inspect_project.py', [projectFile], { workdir });
+    if (run.code !== 0) throw new Error(`inspect_project.py exited ${run.code ?? run.signal}:\n${run.output}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as InspectedProject;
+  } finally {
+    fs.rmSync(workdir, { recursive: true, force: true });
+  }
 }

@@ -27,7 +27,7 @@ export class ProjectResponse {
   })
   restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
-  @ApiProperty({ description: 'False only when both data timestamps are set and data_last_packaged_at >= data_last_updated_at' }) needs_repackaging: boolean;
+  @ApiProperty({ description: 'False only when the project was processed and has no online layer (PostGIS, WFS…), both data timestamps are set, and the latest successful package job finished after data_last_updated_at' }) needs_repackaging: boolean;
   @ApiProperty({
     enum: ['ok', 'busy', 'failed'],
     description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
@@ -97,6 +97,10 @@ export interface ProjectRow {
   busy: boolean;
   /** project_details is set: the last process_projectfile succeeded. */
   processed: boolean;
+  /** Some layer of project_details reads no file (PostGIS, WFS…): its data may change unseen. */
+  has_online_layers: boolean;
+  /** When the newest successful package job finished. */
+  last_package_finished_at: Date | null;
   /** Only where asked for (GET /projects/{id}/). */
   project_details?: Record<string, unknown> | null;
 }
@@ -108,6 +112,14 @@ function projectStatus(row: ProjectRow): ProjectResponse['status'] {
   if (row.busy) return 'busy';
   if (row.project_type !== 'shared_datasets' && (row.the_qgis_file_name === null || !row.processed)) return 'failed';
   return 'ok';
+}
+
+/** Spec §5.1: false only for a processed project without online layers, packaged after its data last changed. */
+function needsRepackaging(row: ProjectRow): boolean {
+  const packaged = row.last_package_finished_at;
+  const updated = row.data_last_updated_at;
+  if (!row.processed || row.has_online_layers || row.data_last_packaged_at === null || updated === null || packaged === null) return true;
+  return new Date(packaged) <= new Date(updated);
 }
 
 export function toProjectDetailResponse(row: ProjectRow): ProjectDetailResponse {
@@ -131,7 +143,7 @@ export function toProjectResponse(row: ProjectRow): ProjectResponse {
     data_last_updated_at: iso(updated),
     restricted_data_last_updated_at: iso(row.restricted_data_last_updated_at),
     can_repackage: row.project_type !== 'template',
-    needs_repackaging: !(packaged !== null && updated !== null && new Date(packaged) >= new Date(updated)),
+    needs_repackaging: needsRepackaging(row),
     status: projectStatus(row),
     user_role: row.role,
     user_role_origin: row.origin,
