@@ -28,7 +28,10 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, 
 const prepared = (text: string, values: unknown[]) => pool.query({ name: preparedStatementName(text), text, values });
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

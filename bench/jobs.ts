@@ -106,7 +106,11 @@ async function viaWorkers(project: MadeProject, workerCount: number, count: numb
     const call = async (method: string, route: string, body?: unknown, token?: string): Promise<any> => {
       const headers: Record<string, string> = token ? { Authorization: `Token ${token}` } : {};
       if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
-      const res = await fetch(`${api.baseUrl}/api/v1/${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${api.baseUrl}/api/v1/${route}`, {
+        method,
+        headers,
+        body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body),
+      });
       const answer = await res.json();
       if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
       return answer;
@@ -173,7 +177,10 @@ async function main() {
     for (let i = 0; i < runs; i++) jobs.push(await timedJob(project.dir, project.project_file));
     const results = {
       measured_at: new Date().toISOString(),
-      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg().map((n) => n.toFixed(1)).join(' ')}`,
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os
+        .loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}`,
       qgis: JSON.parse((await runQgisScript('check_qgis.py', [])).stdout).qgis_version as string,
       layers: layerCount,
       runs,

@@ -26,7 +26,9 @@ export function latencySvg(series: LatencySeries[], title: string, targetMs?: nu
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
   out.push(`<text x="${MARGIN.left + plotW / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
   if (sizes.length === 0 || values.length === 0) {
@@ -58,7 +60,9 @@ export function latencySvg(series: LatencySeries[], title: string, targetMs?: nu
       if (Math.log10(v) > yMax + 1e-9) continue;
       const yy = y(v).toFixed(1);
       out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${yy}" y2="${yy}" stroke="${m === 1 ? '#ccc' : '#eee'}"/>`);
-      out.push(`<text x="${MARGIN.left - 6}" y="${yy}" dy="4" text-anchor="end" fill="${m === 1 ? '#000' : '#888'}">${formatMs(Number(v.toPrecision(2)))}</text>`);
+      out.push(
+        `<text x="${MARGIN.left - 6}" y="${yy}" dy="4" text-anchor="end" fill="${m === 1 ? '#000' : '#888'}">${formatMs(Number(v.toPrecision(2)))}</text>`,
+      );
     }
   }
   for (const size of sizes) {
@@ -80,20 +84,28 @@ export function latencySvg(series: LatencySeries[], title: string, targetMs?: nu
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const points = [...s.points].sort((a, b) => a.size - b.size);
-    for (const [key, dash] of [['p50', ''], ['p99', ' stroke-dasharray="6 4"']] as const) {
+    for (const [key, dash] of [
+      ['p50', ''],
+      ['p99', ' stroke-dasharray="6 4"'],
+    ] as const) {
       const coords = points.map((p) => `${x(p.size).toFixed(1)},${y(p[key]).toFixed(1)}`);
       if (coords.length > 1) out.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
       for (const p of points) {
         const cx = x(p.size).toFixed(1);
         const cy = y(p[key]).toFixed(1);
-        out.push(key === 'p50' ? `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${color}"><title>${escapeXml(s.label)} p50 ${p.p50} ms at ${p.size}</title></circle>`
-          : `<rect x="${Number(cx) - 3}" y="${Number(cy) - 3}" width="6" height="6" fill="white" stroke="${color}" stroke-width="1.5"><title>${escapeXml(s.label)} p99 ${p.p99} ms at ${p.size}</title></rect>`);
+        out.push(
+          key === 'p50'
+            ? `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${color}"><title>${escapeXml(s.label)} p50 ${p.p50} ms at ${p.size}</title></circle>`
+            : `<rect x="${Number(cx) - 3}" y="${Number(cy) - 3}" width="6" height="6" fill="white" stroke="${color}" stroke-width="1.5"><title>${escapeXml(s.label)} p99 ${p.p99} ms at ${p.size}</title></rect>`,
+        );
       }
     }
     for (const size of s.timedOut ?? []) {
       const cx = x(size) + (i - series.length / 2) * 5;
       const cy = MARGIN.top + 8;
-      out.push(`<path d="M${cx - 4},${cy - 4} L${cx + 4},${cy + 4} M${cx - 4},${cy + 4} L${cx + 4},${cy - 4}" stroke="${color}" stroke-width="2.5"><title>${escapeXml(s.label)}: timed out at ${size}</title></path>`);
+      out.push(
+        `<path d="M${cx - 4},${cy - 4} L${cx + 4},${cy + 4} M${cx - 4},${cy + 4} L${cx + 4},${cy - 4}" stroke="${color}" stroke-width="2.5"><title>${escapeXml(s.label)}: timed out at ${size}</title></path>`,
+      );
     }
   });
 
@@ -101,15 +113,21 @@ export function latencySvg(series: LatencySeries[], title: string, targetMs?: nu
   const lx = MARGIN.left + plotW + 16;
   let ly = MARGIN.top + 6;
   out.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="#000" stroke-width="2"/><text x="${lx + 34}" y="${ly + 4}">p50</text>`);
-  out.push(`<line x1="${lx + 80}" x2="${lx + 108}" y1="${ly}" y2="${ly}" stroke="#000" stroke-width="2" stroke-dasharray="6 4"/><text x="${lx + 114}" y="${ly + 4}">p99</text>`);
+  out.push(
+    `<line x1="${lx + 80}" x2="${lx + 108}" y1="${ly}" y2="${ly}" stroke="#000" stroke-width="2" stroke-dasharray="6 4"/><text x="${lx + 114}" y="${ly + 4}">p99</text>`,
+  );
   ly += 20;
   if (series.some((s) => s.timedOut?.length)) {
-    out.push(`<path d="M${lx + 10},${ly - 4} L${lx + 18},${ly + 4} M${lx + 10},${ly + 4} L${lx + 18},${ly - 4}" stroke="#000" stroke-width="2"/><text x="${lx + 34}" y="${ly + 4}">timed out (top edge)</text>`);
+    out.push(
+      `<path d="M${lx + 10},${ly - 4} L${lx + 18},${ly + 4} M${lx + 10},${ly + 4} L${lx + 18},${ly - 4}" stroke="#000" stroke-width="2"/><text x="${lx + 34}" y="${ly + 4}">timed out (top edge)</text>`,
+    );
     ly += 20;
   }
   ly += 4;
   series.forEach((s, i) => {
-    out.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${COLORS[i % COLORS.length]}" stroke-width="3"/><text x="${lx + 34}" y="${ly + 4}">${escapeXml(s.label)}</text>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${COLORS[i % COLORS.length]}" stroke-width="3"/><text x="${lx + 34}" y="${ly + 4}">${escapeXml(s.label)}</text>`,
+    );
     ly += 20;
   });
   out.push('</svg>');

@@ -75,18 +75,54 @@ interface Scenario {
 const listCriteria = (criteria: Partial<ListProjectsCriteria>): ListProjectsCriteria => ({ includePublic: false, ...criteria });
 
 const SCENARIOS: Scenario[] = [
-  { name: 'list-few', label: 'list, 5 own projects', user: 'few', method: 'GET', path: '/api/v1/projects/?limit=50',
-    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE) },
-  { name: 'list-orgadmin', label: 'list, organization admin', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50',
-    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE) },
-  { name: 'list-orgadmin-public', label: 'list, org admin, include_public', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&include_public=1',
-    statements: (id) => listProjectsStatements(id, listCriteria({ includePublic: true }), PAGE) },
-  { name: 'list-orgadmin-search', label: 'list, org admin, search', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&search=project-1',
-    statements: (id) => listProjectsStatements(id, listCriteria({ search: 'project-1' }), PAGE) },
-  { name: 'list-orgadmin-ordering', label: 'list, org admin, ordering', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/?limit=50&ordering=-created_at,name',
-    statements: (id) => listProjectsStatements(id, listCriteria({ ordering: '-created_at,name' }), PAGE) },
-  { name: 'public', label: 'public list (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/public/?limit=50',
-    statements: (id) => listPublicProjectsStatements(id, {}, PAGE) },
+  {
+    name: 'list-few',
+    label: 'list, 5 own projects',
+    user: 'few',
+    method: 'GET',
+    path: '/api/v1/projects/?limit=50',
+    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE),
+  },
+  {
+    name: 'list-orgadmin',
+    label: 'list, organization admin',
+    user: 'orgadmin',
+    method: 'GET',
+    path: '/api/v1/projects/?limit=50',
+    statements: (id) => listProjectsStatements(id, listCriteria({}), PAGE),
+  },
+  {
+    name: 'list-orgadmin-public',
+    label: 'list, org admin, include_public',
+    user: 'orgadmin',
+    method: 'GET',
+    path: '/api/v1/projects/?limit=50&include_public=1',
+    statements: (id) => listProjectsStatements(id, listCriteria({ includePublic: true }), PAGE),
+  },
+  {
+    name: 'list-orgadmin-search',
+    label: 'list, org admin, search',
+    user: 'orgadmin',
+    method: 'GET',
+    path: '/api/v1/projects/?limit=50&search=project-1',
+    statements: (id) => listProjectsStatements(id, listCriteria({ search: 'project-1' }), PAGE),
+  },
+  {
+    name: 'list-orgadmin-ordering',
+    label: 'list, org admin, ordering',
+    user: 'orgadmin',
+    method: 'GET',
+    path: '/api/v1/projects/?limit=50&ordering=-created_at,name',
+    statements: (id) => listProjectsStatements(id, listCriteria({ ordering: '-created_at,name' }), PAGE),
+  },
+  {
+    name: 'public',
+    label: 'public list (org admin)',
+    user: 'orgadmin',
+    method: 'GET',
+    path: '/api/v1/projects/public/?limit=50',
+    statements: (id) => listPublicProjectsStatements(id, {}, PAGE),
+  },
   { name: 'get', label: 'get one project (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/{project}/' },
   { name: 'create', label: 'create a project (5-project user)', user: 'few', method: 'POST', path: '/api/v1/projects/' },
 ];
@@ -376,9 +412,11 @@ async function explain(db: pg.Client, size: number, scenario: Scenario, statemen
       const execute = `EXECUTE bench_statement${params.length ? `(${params.map(literal).join(', ')})` : ''}`;
       await db.query(`PREPARE bench_statement AS ${sql}`);
       for (let i = 0; i < 5; i++) await db.query(execute);
-      const before = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0].generic as number;
+      const before = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0]
+        .generic as number;
       prepared = lines(await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${execute}`));
-      const after = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0].generic as number;
+      const after = (await db.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'bench_statement'`)).rows[0]
+        .generic as number;
       planKind = after > before ? 'generic' : 'custom';
       await db.query('DEALLOCATE bench_statement');
     } catch (error) {
@@ -463,7 +501,10 @@ async function runSize(size: number): Promise<SizeResult> {
     db.client = client;
 
     const users = new Map<User, { id: string; token: string }>();
-    for (const [user, username] of [['few', BENCH_USERS.fewProjects], ['orgadmin', BENCH_USERS.organizationAdmin]] as const) {
+    for (const [user, username] of [
+      ['few', BENCH_USERS.fewProjects],
+      ['orgadmin', BENCH_USERS.organizationAdmin],
+    ] as const) {
       const { rows } = await client.query(`SELECT id FROM accounts WHERE username = $1`, [username]);
       if (!rows[0]) throw new Error(`data/bench-${size} has no bench user ${username}: seed it again (npm run bench -- --sizes ${size} --seed)`);
       users.set(user, { id: rows[0].id, token: benchToken(username) });
@@ -474,7 +515,8 @@ async function runSize(size: number): Promise<SizeResult> {
     await client.query(`DELETE FROM projects WHERE owner_id = $1 AND name LIKE $2`, [few.id, `${POSTED_NAME_PREFIX}%`]);
 
     const common: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: pgHandle.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL']) delete common[variable];
+    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL'])
+      delete common[variable];
     const oursPort = await freePort();
     serverDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
     ours = startServer('fieldbase', path.join(ROOT, 'dist/src/main.js'), { ...common, PORT: String(oursPort), DATA_DIR: serverDataDir }, oursPort);
@@ -491,10 +533,12 @@ async function runSize(size: number): Promise<SizeResult> {
     log(`VACUUM (ANALYZE) in ${vacuumAnalyzeSeconds} s`);
     const machine = await machineFacts(client);
     const projects = (await client.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n as number;
-    const readable = (await client.query(
-      `SELECT p.id FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE o.organization_owner_id = $1 ORDER BY p.created_at DESC, p.id LIMIT 1`,
-      [orgadmin.id],
-    )).rows[0].id as string;
+    const readable = (
+      await client.query(
+        `SELECT p.id FROM projects p JOIN accounts o ON o.id = p.owner_id WHERE o.organization_owner_id = $1 ORDER BY p.created_at DESC, p.id LIMIT 1`,
+        [orgadmin.id],
+      )
+    ).rows[0].id as string;
 
     await client.query(`SET statement_timeout = '${EXPLAIN_TIMEOUT}'`);
     const explainSummaries: ExplainSummary[] = [];
@@ -520,10 +564,14 @@ async function runSize(size: number): Promise<SizeResult> {
       }
       log(`${scenario.name}: ${scenario.method} ${requestPath}${probed.total !== null ? ` (${probed.total} rows)` : ''}`);
       const oursResult = await measure(ours, pgHandle.pid, scenario, requestPath, token);
-      log(`  fieldbase ${oursResult.requestsPerSecond} req/s, p50 ${oursResult.latencyP50} ms, p99 ${oursResult.latencyP99} ms, errors ${oursResult.errors}, non2xx ${oursResult.non2xx}, RSS ${oursResult.rssBeforeMb}→${oursResult.rssAfterMb} MB, ${cpuText(oursResult.cpu)}`);
+      log(
+        `  fieldbase ${oursResult.requestsPerSecond} req/s, p50 ${oursResult.latencyP50} ms, p99 ${oursResult.latencyP99} ms, errors ${oursResult.errors}, non2xx ${oursResult.non2xx}, RSS ${oursResult.rssBeforeMb}→${oursResult.rssAfterMb} MB, ${cpuText(oursResult.cpu)}`,
+      );
       if (scenario.statements) {
         ceilingResult = await measure(ceiling, pgHandle.pid, scenario, requestPath, token);
-        log(`  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`);
+        log(
+          `  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`,
+        );
       }
       results.push({
         name: scenario.name,
@@ -566,7 +614,8 @@ async function runSize(size: number): Promise<SizeResult> {
 // Reports
 
 function readAllResults(): SizeResult[] {
-  return fs.readdirSync(RESULTS)
+  return fs
+    .readdirSync(RESULTS)
     .filter((f) => /^results-\d+\.json$/.test(f))
     .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as SizeResult)
     .sort((a, b) => a.size - b.size);
@@ -583,13 +632,17 @@ function perRequest(m: Measurement): string {
 
 function summaryMarkdown(all: SizeResult[]): string {
   const lines: string[] = [];
-  lines.push('| projects | scenario | rows | req/s | p50 ms | p99 ms | errors (incl. timeouts) + non-2xx | ceiling req/s | ours / ceiling | RSS MB before → after | CPU ms per request: server / PostgreSQL | ceiling: server / PostgreSQL | other CPU, cores |');
+  lines.push(
+    '| projects | scenario | rows | req/s | p50 ms | p99 ms | errors (incl. timeouts) + non-2xx | ceiling req/s | ours / ceiling | RSS MB before → after | CPU ms per request: server / PostgreSQL | ceiling: server / PostgreSQL | other CPU, cores |',
+  );
   lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|');
   for (const r of all) {
     for (const s of r.scenarios) {
       const none = s.ours.requestsTotal === 0;
       const ceilingRate = s.ceiling ? (s.ceiling.requestsTotal === 0 ? `0 (${s.ceiling.timeouts} timeouts)` : fmt(s.ceiling.requestsPerSecond, 0)) : '';
-      lines.push(`| ${fmtSize(r.size)} | ${s.label} | ${s.total ?? ''} | ${fmt(s.ours.requestsPerSecond, 0)} | ${none ? '> timeout' : s.ours.latencyP50} | ${none ? '> timeout' : s.ours.latencyP99} | ${s.ours.errors + s.ours.non2xx} | ${ceilingRate} | ${s.ratio === null ? '' : s.ratio.toFixed(2)} | ${fmt(s.ours.rssBeforeMb, 0)} → ${fmt(s.ours.rssAfterMb, 0)} | ${perRequest(s.ours)} | ${s.ceiling ? perRequest(s.ceiling) : ''} | ${fmt(s.ours.cpu?.other, 2)} |`);
+      lines.push(
+        `| ${fmtSize(r.size)} | ${s.label} | ${s.total ?? ''} | ${fmt(s.ours.requestsPerSecond, 0)} | ${none ? '> timeout' : s.ours.latencyP50} | ${none ? '> timeout' : s.ours.latencyP99} | ${s.ours.errors + s.ours.non2xx} | ${ceilingRate} | ${s.ratio === null ? '' : s.ratio.toFixed(2)} | ${fmt(s.ours.rssBeforeMb, 0)} → ${fmt(s.ours.rssAfterMb, 0)} | ${perRequest(s.ours)} | ${s.ceiling ? perRequest(s.ceiling) : ''} | ${fmt(s.ours.cpu?.other, 2)} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -597,7 +650,9 @@ function summaryMarkdown(all: SizeResult[]): string {
 
 function explainMarkdown(all: SizeResult[]): string {
   const lines: string[] = [];
-  lines.push('| projects | scenario | page ms | count ms | plans (page / count) | planning ms unprepared (page / count) | Seq Scan on projects | other Seq Scans |');
+  lines.push(
+    '| projects | scenario | page ms | count ms | plans (page / count) | planning ms unprepared (page / count) | Seq Scan on projects | other Seq Scans |',
+  );
   lines.push('|---:|---|---:|---:|---|---|---|---|');
   for (const r of all) {
     const scenarios = [...new Set(r.explain.map((e) => e.scenario))];
@@ -607,8 +662,10 @@ function explainMarkdown(all: SizeResult[]): string {
       const label = r.scenarios.find((s) => s.name === name)?.label ?? name;
       const others = [...new Set([...page.seqScans, ...count.seqScans].filter((s) => !/^projects\b/.test(s)))].join(', ');
       const seq = [page.seqScanOnProjects && 'page', count.seqScanOnProjects && 'count'].filter(Boolean).join(', ');
-      lines.push(`| ${fmtSize(r.size)} | ${label} | ${fmt(page.executionMs, 2)} | ${fmt(count.executionMs, 2)} | ${page.planKind ?? ''} / ${count.planKind ?? ''} | ` +
-        `${fmt(page.customPlanningMs, 2)} / ${fmt(count.customPlanningMs, 2)} | ${seq ? `**${seq}**` : 'no'} | ${others} |`);
+      lines.push(
+        `| ${fmtSize(r.size)} | ${label} | ${fmt(page.executionMs, 2)} | ${fmt(count.executionMs, 2)} | ${page.planKind ?? ''} / ${count.planKind ?? ''} | ` +
+          `${fmt(page.customPlanningMs, 2)} / ${fmt(count.customPlanningMs, 2)} | ${seq ? `**${seq}**` : 'no'} | ${others} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -616,9 +673,12 @@ function explainMarkdown(all: SizeResult[]): string {
 
 function machineMarkdown(all: SizeResult[]): string {
   const m = all[all.length - 1].machine;
-  const runs = all.map((r) => `${fmtSize(r.size)}: ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, build ${r.git}, load average at start ${r.machine.loadAverageAtStart.join(' / ')}` +
-    `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up, ${r.options.connections} connections` +
-    (r.seedSeconds !== null ? `, seeded just before in ${r.seedSeconds} s` : ''));
+  const runs = all.map(
+    (r) =>
+      `${fmtSize(r.size)}: ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, build ${r.git}, load average at start ${r.machine.loadAverageAtStart.join(' / ')}` +
+      `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up, ${r.options.connections} connections` +
+      (r.seedSeconds !== null ? `, seeded just before in ${r.seedSeconds} s` : ''),
+  );
   return [
     `- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGb} GB; ${m.kernel}`,
     `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded, default settings: shared_buffers 128MB); app and ceiling pools: 10 connections`,
@@ -635,10 +695,14 @@ function targetsMarkdown(all: SizeResult[]): string {
   const lists = largest.scenarios.filter((s) => s.ceiling);
   const p99Misses = lists.filter((s) => s.ours.latencyP99 >= 50 || s.ours.requestsTotal === 0);
   const p99Text = (s: ScenarioResult) => (s.ours.requestsTotal === 0 ? 'timed out' : `${s.ours.latencyP99} ms`);
-  lines.push(`- p99 under 50 ms at ${fmtSize(largest.size)} for every list endpoint: ${p99Misses.length === 0 ? 'met' : `**not met** for ${p99Misses.map((s) => `${s.label} (${p99Text(s)})`).join(', ')}`}`);
+  lines.push(
+    `- p99 under 50 ms at ${fmtSize(largest.size)} for every list endpoint: ${p99Misses.length === 0 ? 'met' : `**not met** for ${p99Misses.map((s) => `${s.label} (${p99Text(s)})`).join(', ')}`}`,
+  );
   const ratioMisses = lists.filter((s) => (s.ratio ?? 0) < 0.7);
   const ratioText = (s: ScenarioResult) => (s.ratio === null ? 'the ceiling completed no request either' : s.ratio.toFixed(2));
-  lines.push(`- throughput at least 70% of the ceiling at ${fmtSize(largest.size)}: ${ratioMisses.length === 0 ? 'met' : `**not met** for ${ratioMisses.map((s) => `${s.label} (${ratioText(s)})`).join(', ')}`}`);
+  lines.push(
+    `- throughput at least 70% of the ceiling at ${fmtSize(largest.size)}: ${ratioMisses.length === 0 ? 'met' : `**not met** for ${ratioMisses.map((s) => `${s.label} (${ratioText(s)})`).join(', ')}`}`,
+  );
   if (largest !== smallest) {
     const growth = lists.map((s) => {
       const small = smallest.scenarios.find((x) => x.name === s.name);
@@ -646,7 +710,9 @@ function targetsMarkdown(all: SizeResult[]): string {
       return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity };
     });
     const growthMisses = growth.filter((g) => !(g.factor <= 2));
-    lines.push(`- p50 at ${fmtSize(largest.size)} within 2× of p50 at ${fmtSize(smallest.size)}: ${growthMisses.length === 0 ? 'met' : `**not met** for ${growthMisses.map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`).join(', ')}`}`);
+    lines.push(
+      `- p50 at ${fmtSize(largest.size)} within 2× of p50 at ${fmtSize(smallest.size)}: ${growthMisses.length === 0 ? 'met' : `**not met** for ${growthMisses.map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`).join(', ')}`}`,
+    );
   }
   const failing = all.flatMap((r) => r.scenarios.filter((s) => s.ours.errors + s.ours.non2xx > 0).map((s) => `${s.label} at ${fmtSize(r.size)}`));
   lines.push(`- no errors or non-2xx answers: ${failing.length === 0 ? 'met' : `**not met** for ${failing.join(', ')} (autocannon's 10 s timeout)`}`);
@@ -664,7 +730,10 @@ function writeReports(): void {
     }),
     timedOut: all.filter((r) => r.scenarios.find((x) => x.name === s.name)?.ours.requestsTotal === 0).map((r) => r.size),
   }));
-  fs.writeFileSync(path.join(RESULTS, 'latency.svg'), latencySvg(series, `GET list endpoints, limit=50, ${all[all.length - 1].options.connections} connections: p50 (solid) and p99 (dashed)`, 50));
+  fs.writeFileSync(
+    path.join(RESULTS, 'latency.svg'),
+    latencySvg(series, `GET list endpoints, limit=50, ${all[all.length - 1].options.connections} connections: p50 (solid) and p99 (dashed)`, 50),
+  );
   const table = summaryMarkdown(all);
   const explainTable = explainMarkdown(all);
   const machine = machineMarkdown(all);
@@ -711,7 +780,23 @@ function writeReports(): void {
       log(`docs/performance.md has no ${start} … ${end} block; not updated`);
       return;
     }
-    const block = [start, '', table, '', '![latency](../bench/results/latency.svg)', '', 'Targets of issue 6, checked by the run:', '', targets, '', 'Machine and runs:', '', machine, '', end].join('\n');
+    const block = [
+      start,
+      '',
+      table,
+      '',
+      '![latency](../bench/results/latency.svg)',
+      '',
+      'Targets of issue 6, checked by the run:',
+      '',
+      targets,
+      '',
+      'Machine and runs:',
+      '',
+      machine,
+      '',
+      end,
+    ].join('\n');
     fs.writeFileSync(README, readme.slice(0, from) + block + readme.slice(to + end.length));
     log('updated the results in README.md');
   }

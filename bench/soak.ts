@@ -26,7 +26,6 @@ import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 import { ROOT, rssMb, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
 
-
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '8' },
@@ -158,7 +157,14 @@ class Client {
         await this.request(operation, 'GET', `/projects/${projectId}/`, 200);
         break;
       case 'create': {
-        const project = await this.request(operation, 'POST', '/projects/', 201, JSON.stringify({ name: `soak-${this.next++}`, description: 'soak' }), 'application/json');
+        const project = await this.request(
+          operation,
+          'POST',
+          '/projects/',
+          201,
+          JSON.stringify({ name: `soak-${this.next++}`, description: 'soak' }),
+          'application/json',
+        );
         if (project) this.projects.set(project.id, []);
         break;
       }
@@ -297,7 +303,11 @@ async function main(): Promise<void> {
     log(`server (pid ${pid}) answers on ${server.baseUrl}/api/v1; RSS ${rssMb(pid)} MB`);
 
     const login = async (username: string, password: string) => {
-      const res = await fetch(`${server!.baseUrl}/api/v1/auth/login/`, { method: 'POST', headers: { 'User-Agent': 'sdk|soak' }, body: new URLSearchParams({ username, password }) });
+      const res = await fetch(`${server!.baseUrl}/api/v1/auth/login/`, {
+        method: 'POST',
+        headers: { 'User-Agent': 'sdk|soak' },
+        body: new URLSearchParams({ username, password }),
+      });
       if (res.status !== 200) throw new Error(`login of ${username}: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
     };
@@ -346,7 +356,10 @@ async function main(): Promise<void> {
       measuring = true;
       log(`warm-up over; measuring (RSS ${rssMb(pid)} MB)`);
     }, warmup * 1000);
-    const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1000)} s: ${requests} requests measured, ${errors} errors, RSS ${rssMb(pid)} MB`), 30_000);
+    const progress = setInterval(
+      () => log(`${Math.round((Date.now() - started) / 1000)} s: ${requests} requests measured, ${errors} errors, RSS ${rssMb(pid)} MB`),
+      30_000,
+    );
     log(`${clients} clients for ${duration} s (${warmup} s warm-up)`);
     await Promise.all(
       tokens.map(async (token, i) => {

@@ -41,7 +41,9 @@ for (const name of tsconfig?.compilerOptions?.types ?? []) needTypes(name, 'tsco
 
 for (const [types, { name, where }] of missingTypes) {
   failed = true;
-  console.error(`${types} is not in devDependencies, but the types of ${name} come from it (${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more` : ''})`);
+  console.error(
+    `${types} is not in devDependencies, but the types of ${name} come from it (${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more` : ''})`,
+  );
 }
 process.exit(failed ? 1 : 0);
 

@@ -17,4 +17,18 @@ import { StorageDeletion } from './storage/storage-deletion.entity.js';
  * `database` stays below the modules whose tables it serves. Listed, not globbed: the same list works
  * from src under jest and from dist in production.
  */
-export const entities = [Account, AuthToken, LoginLockout, OrganizationMember, TeamMember, StorageDeletion, Project, PublicProjectCount, ProjectCollaborator, ProjectFile, FileVersion, Job, WorkerHeartbeat];
+export const entities = [
+  Account,
+  AuthToken,
+  LoginLockout,
+  OrganizationMember,
+  TeamMember,
+  StorageDeletion,
+  Project,
+  PublicProjectCount,
+  ProjectCollaborator,
+  ProjectFile,
+  FileVersion,
+  Job,
+  WorkerHeartbeat,
+];

@@ -94,18 +94,23 @@ describe('pagination on every list endpoint (spec §7)', () => {
       .filter(([, operations]) => operations.get?.parameters?.some((p: any) => p.in === 'query' && p.name === 'limit'))
       .map(([template]) => template);
     const pattern = (template: string) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
-    const covered = Object.fromEntries(templates.map((template) => [template, world.lists.filter((path) => pattern(template).test(path.split('?')[0])).length]));
+    const covered = Object.fromEntries(
+      templates.map((template) => [template, world.lists.filter((path) => pattern(template).test(path.split('?')[0])).length]),
+    );
     expect(covered).toEqual(Object.fromEntries(templates.map((template) => [template, 1])));
     expect(templates).toHaveLength(world.lists.length);
   });
 
-  it.each(['offset=1', 'offset=2&limit=0', 'limit=&offset=1', `offset=${HUGE}`])('ignores the offset without a positive limit (%s): the whole list, no headers', async (query) => {
-    for (const path of each()) {
-      const res = await get(withQuery(path, `${query}`));
-      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: whole[path] });
-      for (const header of PAGE_HEADERS) expect({ path, [header]: res.headers[header] }).toEqual({ path, [header]: undefined });
-    }
-  });
+  it.each(['offset=1', 'offset=2&limit=0', 'limit=&offset=1', `offset=${HUGE}`])(
+    'ignores the offset without a positive limit (%s): the whole list, no headers',
+    async (query) => {
+      for (const path of each()) {
+        const res = await get(withQuery(path, `${query}`));
+        expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: whole[path] });
+        for (const header of PAGE_HEADERS) expect({ path, [header]: res.headers[header] }).toEqual({ path, [header]: undefined });
+      }
+    },
+  );
 
   it('still refuses a malformed offset without a limit', async () => {
     for (const path of each()) expectError(await get(withQuery(path, `offset=x`)), 400, 'validation_error', 'offset');
@@ -115,7 +120,11 @@ describe('pagination on every list endpoint (spec §7)', () => {
     for (const path of each()) {
       const first = await get(withQuery(path, `limit=${HUGE}`));
       expect({ path, status: first.status, body: first.body }).toEqual({ path, status: 200, body: whole[path] });
-      expect([first.headers['x-total-count'], first.headers['x-next-page'], first.headers['x-previous-page']]).toEqual([String(whole[path].length), undefined, undefined]);
+      expect([first.headers['x-total-count'], first.headers['x-next-page'], first.headers['x-previous-page']]).toEqual([
+        String(whole[path].length),
+        undefined,
+        undefined,
+      ]);
       const rest = await get(withQuery(path, `limit=${HUGE}&offset=1`));
       expect({ path, body: rest.body }).toEqual({ path, body: whole[path].slice(1) });
       expect(queryOfLink(rest.headers['x-previous-page'])).toEqual(pageQuery(path, { limit: HUGE }));
@@ -134,16 +143,26 @@ describe('pagination on every list endpoint (spec §7)', () => {
     }
   });
 
-  it.each(['limit=1e3', 'limit=%2B1', 'limit=%201', 'limit=1%20', 'limit=-1', 'limit=1.0', 'limit=0x10', `limit=-${HUGE}`, `limit=${HUGE}.5`, 'offset=1e3', 'limit=1&offset=%2B1', 'limit=1&offset=-0'])(
-    'refuses what is not a non-negative integer (%s) with 400 naming it',
-    async (query) => {
-      const field = query.includes('offset') ? 'offset' : 'limit';
-      for (const path of each()) {
-        const res = await get(withQuery(path, `${query}`));
-        expect({ path, status: res.status, field: Object.keys(res.body.detail ?? {}) }).toEqual({ path, status: 400, field: [field] });
-      }
-    },
-  );
+  it.each([
+    'limit=1e3',
+    'limit=%2B1',
+    'limit=%201',
+    'limit=1%20',
+    'limit=-1',
+    'limit=1.0',
+    'limit=0x10',
+    `limit=-${HUGE}`,
+    `limit=${HUGE}.5`,
+    'offset=1e3',
+    'limit=1&offset=%2B1',
+    'limit=1&offset=-0',
+  ])('refuses what is not a non-negative integer (%s) with 400 naming it', async (query) => {
+    const field = query.includes('offset') ? 'offset' : 'limit';
+    for (const path of each()) {
+      const res = await get(withQuery(path, `${query}`));
+      expect({ path, status: res.status, field: Object.keys(res.body.detail ?? {}) }).toEqual({ path, status: 400, field: [field] });
+    }
+  });
 });
 
 describe('pagination on every list endpoint with MAX_PAGE_LIMIT=2 (spec §7)', () => {
@@ -196,7 +215,10 @@ describe(`bodies nested more than ${MAX_NESTING} levels deep`, () => {
   const bodies = {
     'JSON arrays': (field: string, depth: number) => ({ type: 'application/json', body: Buffer.from(`{"name": "nested", "${field}": ${arrays(depth)}}`) }),
     'JSON objects': (field: string, depth: number) => ({ type: 'application/json', body: Buffer.from(`{"name": "nested", "${field}": ${objects(depth)}}`) }),
-    'form field names': (field: string, depth: number) => ({ type: 'application/x-www-form-urlencoded', body: Buffer.from(`name=nested&${field}${brackets(depth)}=1`) }),
+    'form field names': (field: string, depth: number) => ({
+      type: 'application/x-www-form-urlencoded',
+      body: Buffer.from(`name=nested&${field}${brackets(depth)}=1`),
+    }),
     'multipart field names': (field: string, depth: number) => {
       const { contentType, body } = multipart([
         ['name', 'nested'],
@@ -212,7 +234,10 @@ describe(`bodies nested more than ${MAX_NESTING} levels deep`, () => {
   it.each(Object.keys(bodies) as Array<keyof typeof bodies>)('takes %s up to the limit (an unknown field is ignored)', async (kind) => {
     const res = await create(bodies[kind]('unknown', MAX_NESTING));
     expectStatus(res, 201);
-    await request(t.http).delete(`/api/v1/projects/${(res.body as { id: string }).id}/`).set(auth(alice)).expect(204);
+    await request(t.http)
+      .delete(`/api/v1/projects/${(res.body as { id: string }).id}/`)
+      .set(auth(alice))
+      .expect(204);
   });
 
   it.each(Object.keys(bodies) as Array<keyof typeof bodies>)('answers %s one level beyond, or thousands, with 400 validation_error', async (kind) => {
@@ -221,7 +246,12 @@ describe(`bodies nested more than ${MAX_NESTING} levels deep`, () => {
     for (const depth of depths) {
       for (const field of ['unknown', 'description']) {
         const res = await create(bodies[kind](field, depth));
-        expect({ depth, field, status: res.status, problem: envelopeProblem(res.status, res.headers['content-type'], res.body) }).toEqual({ depth, field, status: 400, problem: null });
+        expect({ depth, field, status: res.status, problem: envelopeProblem(res.status, res.headers['content-type'], res.body) }).toEqual({
+          depth,
+          field,
+          status: 400,
+          problem: null,
+        });
         expectError(res, 400, 'validation_error', kind === 'form field names' ? 'body' : field);
       }
     }
@@ -236,8 +266,18 @@ describe(`bodies nested more than ${MAX_NESTING} levels deep`, () => {
         ['application/json', `{"storage_quota_bytes": ${value}}`],
         ['application/x-www-form-urlencoded', `storage_quota_bytes=${value}`],
       ]) {
-        const res = await rawRequest(target, { method: 'PATCH', path: '/api/v1/users/bob/', headers: { ...auth(admin), 'Content-Type': type }, body: Buffer.from(body) });
-        expect({ value, type, status: res.status, fields: Object.keys((res.body as { detail?: object }).detail ?? {}) }).toEqual({ value, type, status: 400, fields: ['storage_quota_bytes'] });
+        const res = await rawRequest(target, {
+          method: 'PATCH',
+          path: '/api/v1/users/bob/',
+          headers: { ...auth(admin), 'Content-Type': type },
+          body: Buffer.from(body),
+        });
+        expect({ value, type, status: res.status, fields: Object.keys((res.body as { detail?: object }).detail ?? {}) }).toEqual({
+          value,
+          type,
+          status: 400,
+          fields: ['storage_quota_bytes'],
+        });
       }
     }
     const largest = await request(t.http).patch('/api/v1/users/bob/').set(auth(admin)).send({ storage_quota_bytes: Number.MAX_SAFE_INTEGER });
@@ -256,20 +296,32 @@ describe('no redirects, static assets included (spec §1)', () => {
   afterAll(() => t.close());
 
   // Sent raw: an HTTP client would resolve the dot segments before sending.
-  it.each(['/api/v1/docs/x/..', '/api/v1/docs/x/../', '/api/v1/docs/./', '/api/v1/docs/.', '/api/v1/docs/docs', '/api/v1/docs/docs/', '/api/v1/docs/%2e%2e/', '/api/v1/docs/docs/x/..'])(
-    'answers the folder %s of the docs page with 404 object_not_found, not a redirect',
-    async (path) => {
-      for (const method of ['GET', 'HEAD']) {
-        const res = await rawRequest(target, { method, path });
-        expect({ method, status: res.status, location: res.headers.location }).toEqual({ method, status: 404, location: undefined });
-        if (method === 'GET') expect(envelopeProblem(res.status, res.headers['content-type'], res.body)).toBeNull();
-        if (method === 'GET') expect(res.body).toEqual(expect.objectContaining({ code: 'object_not_found' }));
-      }
-    },
-  );
+  it.each([
+    '/api/v1/docs/x/..',
+    '/api/v1/docs/x/../',
+    '/api/v1/docs/./',
+    '/api/v1/docs/.',
+    '/api/v1/docs/docs',
+    '/api/v1/docs/docs/',
+    '/api/v1/docs/%2e%2e/',
+    '/api/v1/docs/docs/x/..',
+  ])('answers the folder %s of the docs page with 404 object_not_found, not a redirect', async (path) => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await rawRequest(target, { method, path });
+      expect({ method, status: res.status, location: res.headers.location }).toEqual({ method, status: 404, location: undefined });
+      if (method === 'GET') expect(envelopeProblem(res.status, res.headers['content-type'], res.body)).toBeNull();
+      if (method === 'GET') expect(res.body).toEqual(expect.objectContaining({ code: 'object_not_found' }));
+    }
+  });
 
   it('still serves the docs page and its assets', async () => {
-    for (const path of ['/api/v1/docs', '/api/v1/docs/', '/api/v1/docs/swagger-ui.css', '/api/v1/docs/swagger-ui-bundle.js', '/api/v1/docs/x/../swagger-ui.css']) {
+    for (const path of [
+      '/api/v1/docs',
+      '/api/v1/docs/',
+      '/api/v1/docs/swagger-ui.css',
+      '/api/v1/docs/swagger-ui-bundle.js',
+      '/api/v1/docs/x/../swagger-ui.css',
+    ]) {
       const res = await rawRequest(target, { method: 'GET', path });
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
     }

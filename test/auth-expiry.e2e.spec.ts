@@ -155,7 +155,7 @@ describe('Authentication (spec §3), login lock-out with LOGIN_MAX_FAILURES=3, L
     await expectOk(attempt(person.username, person.password, ip));
   });
 
-  it("the lock lasts LOGIN_LOCKOUT_MINUTES from the last counted failure; attempts during it do not extend it", async () => {
+  it('the lock lasts LOGIN_LOCKOUT_MINUTES from the last counted failure; attempts during it do not extend it', async () => {
     const person = await newPerson(t, 'noextend');
     const ip = newIp();
     await expectFailed(attempt(person.username, 'wrong-1', ip));

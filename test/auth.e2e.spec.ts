@@ -147,7 +147,13 @@ describe('Authentication (spec §3), default configuration', () => {
       const person = await newPerson(t, 'orgpw');
       const org = uniqueName('org');
       const team = `@${org}/${uniqueName('team')}`;
-      const orgId = await insertGroupAccount(t, { type: 2, username: org, email: `${org}@example.com`, passwordHashOf: person.username, ownerId: await accountId(t, person.username) });
+      const orgId = await insertGroupAccount(t, {
+        type: 2,
+        username: org,
+        email: `${org}@example.com`,
+        passwordHashOf: person.username,
+        ownerId: await accountId(t, person.username),
+      });
       await insertGroupAccount(t, { type: 3, username: team, passwordHashOf: person.username, ownerId: orgId });
       expectError(await login(t, { username: org, password: person.password }), 401, 'authentication_failed');
       expectError(await login(t, { username: `${org}@example.com`, password: person.password }), 401, 'authentication_failed');
@@ -156,7 +162,7 @@ describe('Authentication (spec §3), default configuration', () => {
       expect((await login(t, { username: person.username, password: person.password }, { userAgent: SDK_UA })).status).toBe(200);
     });
 
-    it("logs a person in by e-mail even when an organization has the same e-mail address", async () => {
+    it('logs a person in by e-mail even when an organization has the same e-mail address', async () => {
       const person = await newPerson(t, 'sharedmail');
       const org = uniqueName('mailorg');
       await insertGroupAccount(t, { type: 2, username: org, email: person.email.toUpperCase(), ownerId: await accountId(t, person.username) });
@@ -215,10 +221,7 @@ describe('Authentication (spec §3), default configuration', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0].key_hash.trim()).not.toBe(token);
       expect(rows[0].row).not.toContain(token);
-      const [{ n }] = await t.sql<{ n: number }>(
-        `SELECT count(*)::int AS n FROM auth_tokens t WHERE position($1 IN row_to_json(t)::text) > 0`,
-        [token],
-      );
+      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM auth_tokens t WHERE position($1 IN row_to_json(t)::text) > 0`, [token]);
       expect(n).toBe(0);
       // The stored hash still identifies the token.
       expect(await statusOf(t, token)).toBe(200);
@@ -257,7 +260,9 @@ describe('Authentication (spec §3), default configuration', () => {
       expect(first).not.toBeNull();
       expect(first!.getTime()).toBeGreaterThanOrEqual(before - 1000);
       // An hour-old value is refreshed at the next use, whatever the write throttle.
-      await t.sql(`UPDATE auth_tokens SET last_used_at = now() - interval '1 hour' WHERE account_id = (SELECT id FROM accounts WHERE username = $1)`, [person.username]);
+      await t.sql(`UPDATE auth_tokens SET last_used_at = now() - interval '1 hour' WHERE account_id = (SELECT id FROM accounts WHERE username = $1)`, [
+        person.username,
+      ]);
       expect(await statusOf(t, token)).toBe(200);
       expect((await lastUsed())!.getTime()).toBeGreaterThanOrEqual(before - 1000);
     });
@@ -463,7 +468,8 @@ describe('Authentication (spec §3), default configuration', () => {
       const bystander = await tokenFor(t, person, SDK_UA);
       for (const method of ['post', 'get'] as const) {
         const none = await request(t.http)[method]('/api/v1/auth/logout/');
-        const unknown = await request(t.http)[method]('/api/v1/auth/logout/').set('Authorization', `Token ${'y'.repeat(128)}`);
+        const unknownToken = `Token ${'y'.repeat(128)}`;
+        const unknown = await request(t.http)[method]('/api/v1/auth/logout/').set('Authorization', unknownToken);
         const malformed = await request(t.http)[method]('/api/v1/auth/logout/').set('Authorization', 'Basic abc');
         for (const [kind, res] of Object.entries({ none, unknown, malformed })) {
           expect({ method, kind, status: res.status, body: res.body }).toEqual({ method, kind, status: 200, body: LOGGED_OUT });

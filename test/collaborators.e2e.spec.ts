@@ -24,7 +24,8 @@ function collaboratorsApi(t: TestApp) {
       request(t.http).put(one(projectId, username)).set(auth(token)).send(body),
     del: (token: string, projectId: string, username: string) => request(t.http).delete(one(projectId, username)).set(auth(token)),
     /** Creates a project and returns its id; fails loudly when the create does not answer 201. */
-    project: async (token: string, name: string, extra: Record<string, unknown> = {}): Promise<string> => (await createProject(t, token, { name, ...extra })).id,
+    project: async (token: string, name: string, extra: Record<string, unknown> = {}): Promise<string> =>
+      (await createProject(t, token, { name, ...extra })).id,
     /** Adds a collaborator through the API; fails loudly when that does not answer 201. */
     collaborate: (token: string, projectId: string, collaborator: string, role: Role) => shareProject(t, token, projectId, collaborator, role),
   };

@@ -32,7 +32,6 @@ function prng(seed: number): () => number {
   };
 }
 
-
 const BOUNDARY = 'fieldbase-crash-boundary-5d1c9e';
 const HEAD = (filename: string) =>
   Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
@@ -58,7 +57,11 @@ function streamUpload(base: string, token: string, projectId: string, file: stri
         path: url.pathname,
         method: 'POST',
         agent: false,
-        headers: { Authorization: `Token ${token}`, 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': head.length + content.length + TAIL.length },
+        headers: {
+          Authorization: `Token ${token}`,
+          'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+          'Content-Length': head.length + content.length + TAIL.length,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -161,7 +164,9 @@ describe('kill -9 in the middle of writes, then a restart', () => {
   async function storageSettled(): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const rows = (await db.query(`SELECT storage_key FROM file_versions UNION ALL SELECT thumbnail_key FROM projects WHERE thumbnail_key IS NOT NULL`)).rows.map((r) => r.storage_key);
+      const rows = (
+        await db.query(`SELECT storage_key FROM file_versions UNION ALL SELECT thumbnail_key FROM projects WHERE thumbnail_key IS NOT NULL`)
+      ).rows.map((r) => r.storage_key);
       const queued = (await db.query(`SELECT 1 FROM storage_deletions`)).rowCount;
       const extra = storedFiles().filter((key) => !rows.includes(key));
       if ((extra.length === 0 && queued === 0) || Date.now() > deadline) return;
@@ -171,7 +176,11 @@ describe('kill -9 in the middle of writes, then a restart', () => {
 
   /** Rows and bytes agree, and every 2xx answered before any kill still holds. */
   async function expectConsistent(promised: Promises): Promise<void> {
-    const versions = (await db.query(`SELECT storage_key, size::int AS size, md5 FROM file_versions ORDER BY storage_key`)).rows as { storage_key: string; size: number; md5: string }[];
+    const versions = (await db.query(`SELECT storage_key, size::int AS size, md5 FROM file_versions ORDER BY storage_key`)).rows as {
+      storage_key: string;
+      size: number;
+      md5: string;
+    }[];
     const thumbnails = (await db.query(`SELECT thumbnail_key FROM projects WHERE thumbnail_key IS NOT NULL`)).rows.map((r) => r.thumbnail_key as string);
     // No version row without its bytes, whole.
     const missing = versions.filter((v) => {
@@ -246,7 +255,10 @@ describe('kill -9 in the middle of writes, then a restart', () => {
       const uploadsInto = await createProject(people[round % 2], `uploads-${round}`);
       const doomed = await createProject(people[(round + 1) % 2], `doomed-${round}`);
       const withFiles = await createProject(people[round % 2], `files-${round}`);
-      for (const [projectId, owner] of [[doomed, people[(round + 1) % 2]], [withFiles, people[round % 2]]]) {
+      for (const [projectId, owner] of [
+        [doomed, people[(round + 1) % 2]],
+        [withFiles, people[round % 2]],
+      ]) {
         for (let i = 0; i < 3; i++) {
           const bytes = content(20_000 + i, round * 10 + i);
           const res = await streamUpload(base(), tokens[owner], projectId, `keep/f-${i}.bin`, bytes);
@@ -279,13 +291,21 @@ describe('kill -9 in the middle of writes, then a restart', () => {
         const file = `big/r${round}-${i}.bin`;
         const bytes = content(Math.floor((2 + random() * 8) * 1024 * 1024), round * 100 + i);
         const hash = md5(bytes);
-        work.push(streamUpload(base(), tokens[uploader], uploadsInto, file, bytes).then((a) => settle(a, 201, (body) => promised.versions.set(body.versions[0].version_id, { projectId: uploadsInto, file, md5: hash, size: bytes.length }))));
+        work.push(
+          streamUpload(base(), tokens[uploader], uploadsInto, file, bytes).then((a) =>
+            settle(a, 201, (body) => promised.versions.set(body.versions[0].version_id, { projectId: uploadsInto, file, md5: hash, size: bytes.length })),
+          ),
+        );
       }
       for (let i = 0; i < 8; i++) {
         const file = `small/r${round}-${i}.txt`;
         const bytes = content(1000 + Math.floor(random() * 50_000), round * 1000 + i);
         const hash = md5(bytes);
-        work.push(streamUpload(base(), tokens[uploader], uploadsInto, file, bytes).then((a) => settle(a, 201, (body) => promised.versions.set(body.versions[0].version_id, { projectId: uploadsInto, file, md5: hash, size: bytes.length }))));
+        work.push(
+          streamUpload(base(), tokens[uploader], uploadsInto, file, bytes).then((a) =>
+            settle(a, 201, (body) => promised.versions.set(body.versions[0].version_id, { projectId: uploadsInto, file, md5: hash, size: bytes.length })),
+          ),
+        );
       }
       for (const [projectId, owner] of movable) {
         const target = people.find((p) => p !== owner)!;
@@ -307,7 +327,9 @@ describe('kill -9 in the middle of writes, then a restart', () => {
         ),
       );
       forgetVersions(doomed);
-      work.push(call(base(), tokens[owned.get(doomed)!], 'DELETE', `/projects/${doomed}/`).then((a) => settle(a, 204, () => promised.deletedProjects.add(doomed))));
+      work.push(
+        call(base(), tokens[owned.get(doomed)!], 'DELETE', `/projects/${doomed}/`).then((a) => settle(a, 204, () => promised.deletedProjects.add(doomed))),
+      );
 
       // The kill, at a seeded point while the burst runs: after its k-th answer (k = 0: while the first
       // requests stream), and a little later still.
@@ -340,7 +362,9 @@ describe('kill -9 in the middle of writes, then a restart', () => {
       await storageSettled();
       await expectConsistent(promised);
     }
-    console.log(`crash rounds: ${ROUNDS}, writes acknowledged ${outcomes.acknowledged}, cut off by the kill ${outcomes.cutOff}, leftover stored objects swept at start ${leftovers}; promises checked: ${promised.versions.size} versions, ${promised.owners.size} transfers, ${promised.deletedProjects.size} project deletes, ${promised.deletedFiles.length} file deletes`);
+    console.log(
+      `crash rounds: ${ROUNDS}, writes acknowledged ${outcomes.acknowledged}, cut off by the kill ${outcomes.cutOff}, leftover stored objects swept at start ${leftovers}; promises checked: ${promised.versions.size} versions, ${promised.owners.size} transfers, ${promised.deletedProjects.size} project deletes, ${promised.deletedFiles.length} file deletes`,
+    );
     // The kills did land in the middle of writes, and left bytes behind for the sweep.
     expect(outcomes.cutOff).toBeGreaterThan(0);
     expect(leftovers).toBeGreaterThan(0);

@@ -13,11 +13,15 @@ const SLOW = 120_000; // two knip runs and a TypeScript parse per check, on a bu
 const check = (dir: string) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/check-imports.mjs'), dir], { encoding: 'utf8' });
 
 describe('declared dependencies', () => {
-  it('package.json declares every package that src/, scripts/, bench/, test/ and ormconfig.ts import', () => {
-    const result = check(ROOT);
-    expect(result.stderr + result.stdout).toBe('');
-    expect(result.status).toBe(0);
-  }, SLOW);
+  it(
+    'package.json declares every package that src/, scripts/, bench/, test/ and ormconfig.ts import',
+    () => {
+      const result = check(ROOT);
+      expect(result.stderr + result.stdout).toBe('');
+      expect(result.status).toBe(0);
+    },
+    SLOW,
+  );
 
   describe('the checker', () => {
     let dir: string;
@@ -39,29 +43,45 @@ describe('declared dependencies', () => {
 
     const source = `import multer from 'multer';\nimport type { Request } from 'express';\nexport const upload = (req: Request) => multer().none()(req, req.res!, () => undefined);\n`;
 
-    it('passes a project that declares what it imports', () => {
-      const result = project(source, { multer: '2.5.0', express: '5.3.0' }, { '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
-      expect(result.stderr + result.stdout).toBe('');
-      expect(result.status).toBe(0);
-    }, SLOW);
+    it(
+      'passes a project that declares what it imports',
+      () => {
+        const result = project(source, { multer: '2.5.0', express: '5.3.0' }, { '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
+        expect(result.stderr + result.stdout).toBe('');
+        expect(result.status).toBe(0);
+      },
+      SLOW,
+    );
 
-    it('fails on an import of a package that is not declared', () => {
-      const result = project(source, { express: '5.3.0' }, { '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
-      expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/multer\s+src\/main\.ts/);
-    }, SLOW);
+    it(
+      'fails on an import of a package that is not declared',
+      () => {
+        const result = project(source, { express: '5.3.0' }, { '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toMatch(/multer\s+src\/main\.ts/);
+      },
+      SLOW,
+    );
 
-    it('fails when production code imports a package declared only in devDependencies', () => {
-      const result = project(source, { express: '5.3.0' }, { multer: '2.5.0', '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
-      expect(result.status).toBe(1);
-      expect(result.stderr).toContain('in dependencies');
-      expect(result.stderr).toMatch(/multer\s+src\/main\.ts/);
-    }, SLOW);
+    it(
+      'fails when production code imports a package declared only in devDependencies',
+      () => {
+        const result = project(source, { express: '5.3.0' }, { multer: '2.5.0', '@types/multer': '^2.3.0', '@types/express': '^5.0.6' });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain('in dependencies');
+        expect(result.stderr).toMatch(/multer\s+src\/main\.ts/);
+      },
+      SLOW,
+    );
 
-    it('fails when the types of an imported package come from an undeclared @types package', () => {
-      const result = project(source, { multer: '2.5.0', express: '5.3.0' }, { '@types/multer': '^2.3.0' });
-      expect(result.status).toBe(1);
-      expect(result.stderr).toContain('@types/express is not in devDependencies, but the types of express come from it (src/main.ts)');
-    }, SLOW);
+    it(
+      'fails when the types of an imported package come from an undeclared @types package',
+      () => {
+        const result = project(source, { multer: '2.5.0', express: '5.3.0' }, { '@types/multer': '^2.3.0' });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain('@types/express is not in devDependencies, but the types of express come from it (src/main.ts)');
+      },
+      SLOW,
+    );
   });
 });

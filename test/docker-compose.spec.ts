@@ -43,7 +43,10 @@ function interpolate(value: string, env: Record<string, string>): string {
 function upstreams(conf: string): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const [, name, body] of conf.replace(/#.*$/gm, '').matchAll(/upstream\s+(\S+)\s*\{([^}]*)\}/g)) {
-    found.set(name, [...body.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((match) => match[1]));
+    found.set(
+      name,
+      [...body.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((match) => match[1]),
+    );
   }
   return found;
 }
@@ -74,7 +77,18 @@ describe('docker-compose.yml', () => {
 
   it('gives both instances the same database, storage and proxy settings', () => {
     const [first, second] = apps.map((name) => services[name].environment!);
-    const shared = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE', 'TRUST_PROXY', 'PUBLIC_URL'];
+    const shared = [
+      'DATABASE_URL',
+      'STORAGE_DRIVER',
+      'S3_ENDPOINT',
+      'S3_BUCKET',
+      'S3_REGION',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'S3_FORCE_PATH_STYLE',
+      'TRUST_PROXY',
+      'PUBLIC_URL',
+    ];
     for (const name of shared) expect([name, first[name]]).toEqual([name, second[name]]);
     expect(first.STORAGE_DRIVER).toBe('s3');
     expect(first.TRUST_PROXY).toBeTruthy();
@@ -104,15 +118,28 @@ describe('docker-compose.yml', () => {
     expect(() => interpolate(services.app1.environment!.ADMIN_PASSWORD, {})).toThrow('ADMIN_PASSWORD must be set');
   });
 
-  it('runs the jobs in a worker service on the Dockerfile\'s QGIS stage, and none in the API instances', () => {
+  it("runs the jobs in a worker service on the Dockerfile's QGIS stage, and none in the API instances", () => {
     const worker = services.worker;
     expect(worker.build).toEqual({ context: '.', target: 'worker' });
     expect(worker.command).toEqual(['npm', 'run', 'worker']);
     // The same database and storage as the instances whose jobs it runs; reachable by nobody.
-    const shared = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+    const shared = [
+      'DATABASE_URL',
+      'STORAGE_DRIVER',
+      'S3_ENDPOINT',
+      'S3_BUCKET',
+      'S3_REGION',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'S3_FORCE_PATH_STYLE',
+    ];
     for (const name of shared) expect([name, worker.environment![name]]).toEqual([name, services.app1.environment![name]]);
     const environment = (name: string) =>
-      loadConfig(Object.fromEntries(Object.entries(services[name].environment!).map(([key, value]) => [key, interpolate(String(value), { ADMIN_PASSWORD: 'compose-admin-password' })])));
+      loadConfig(
+        Object.fromEntries(
+          Object.entries(services[name].environment!).map(([key, value]) => [key, interpolate(String(value), { ADMIN_PASSWORD: 'compose-admin-password' })]),
+        ),
+      );
     expect(environment('worker').qgisPython).toBe('/usr/bin/python3');
     expect(dependencies(worker).sort()).toEqual(['db', 'minio-bucket']);
     expect(worker.ports).toBeUndefined();
@@ -211,7 +238,7 @@ describe('deploy/nginx.conf', () => {
       expect(seen[1].headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/); // nginx's own when the client sends none
     });
 
-    it('lets an upload larger than nginx\'s default 1 MiB limit through to the app', async () => {
+    it("lets an upload larger than nginx's default 1 MiB limit through to the app", async () => {
       seen.length = 0;
       const res = await fetch(`${nginx.url}/api/v1/files/some-project/big.bin/`, { method: 'POST', body: Buffer.alloc(3 * 1024 * 1024, 1) });
       expect(res.status).toBe(200);

@@ -128,7 +128,12 @@ describe('accounting on the project (spec §5.1, §8)', () => {
       const res = await f.upload(owner, projectId, name, qgs());
       expectError(res, 400, 'multiple_qgis_project_files');
       expect(await t.sql(`SELECT 1 FROM project_files WHERE project_id = $1 AND name = $2`, [projectId, name])).toEqual([]);
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === keysBefore.length)).toEqual(keysBefore);
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === keysBefore.length,
+        ),
+      ).toEqual(keysBefore);
       const now = await f.getProject(owner, projectId);
       expect(now).toEqual(previous);
     });
@@ -173,7 +178,13 @@ describe('accounting on the project (spec §5.1, §8)', () => {
       const res = await request(t.http).get(PROJECTS).set(auth(owner));
       expectStatus(res, 200);
       const listed = res.body.find((p: any) => p.id === projectId);
-      expect(listed).toEqual(expect.objectContaining({ the_qgis_file_name: 'renamed.qgz', status: 'busy', file_storage_bytes: (await f.getProject(owner, projectId)).file_storage_bytes }));
+      expect(listed).toEqual(
+        expect.objectContaining({
+          the_qgis_file_name: 'renamed.qgz',
+          status: 'busy',
+          file_storage_bytes: (await f.getProject(owner, projectId)).file_storage_bytes,
+        }),
+      );
     });
   });
 
@@ -186,7 +197,12 @@ describe('accounting on the project (spec §5.1, §8)', () => {
     it.each(['project.qgs', 'project.qgz'])('refuses a QGIS file (%s) with 400 qgis_project_file_not_allowed and keeps nothing', async (name) => {
       expectError(await f.upload(owner, projectId, name, qgs()), 400, 'qgis_project_file_not_allowed');
       expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === 0,
+        ),
+      ).toEqual([]);
     });
 
     it('takes other files; status stays ok', async () => {
@@ -227,7 +243,12 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
   it.each(['editor', 'reporter'])('a %s may not upload the project’s first .qgs (it counts as restricted)', async (role) => {
     expectError(await f.upload(tokens[role], projectId, 'project.qgs', qgs()), 403, 'permission_denied');
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it('the owner uploads the QGIS file', async () => {
@@ -240,7 +261,12 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
       const before = await versionKeys(t, projectId);
       expectError(await f.upload(tokens[role], projectId, name, Buffer.from(`${role} ${name}`)), 403, 'permission_denied');
       expect(await versionKeys(t, projectId)).toEqual(before);
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === before.length)).toEqual(before);
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === before.length,
+        ),
+      ).toEqual(before);
     });
 
     it.each(['data.gpkg', 'DCIM/photo.jpg', 'other.qml'])('may upload the non-restricted %s', async (name) => {
@@ -308,7 +334,12 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     const projectId = (await f.project(carol, 'quota-exceeded')).id;
     expectError(await f.upload(carol, projectId, 'big.bin', randomBytes(1001)), 402, 'over_quota');
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === 0,
+      ),
+    ).toEqual([]);
     const project = await f.getProject(carol, projectId);
     expect([project.file_storage_bytes, project.data_last_updated_at]).toEqual([0, null]);
     expect((await f.me(carol)).storage_used_bytes).toBe(0);
@@ -330,7 +361,12 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     await f.put(cora, one, 'a.bin', randomBytes(600));
     expectError(await f.upload(cora, two, 'b.bin', randomBytes(500)), 402, 'over_quota');
     expect(await fileRowCount(t, two)).toEqual({ files: 0, versions: 0 });
-    expect(await eventually(() => storedFiles(t, two), (files) => files.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => storedFiles(t, two),
+        (files) => files.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it('a refused re-upload keeps the existing version intact', async () => {
@@ -343,7 +379,12 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     const keys = await versionKeys(t, projectId);
     expectError(await f.upload(cody, projectId, 'keep.bin', randomBytes(500)), 402, 'over_quota');
     expect(await versionKeys(t, projectId)).toEqual(keys);
-    expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === keys.length)).toEqual(keys);
+    expect(
+      await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === keys.length,
+      ),
+    ).toEqual(keys);
     const back = await f.download(cody, projectId, 'keep.bin');
     expect(md5(back.body)).toBe(md5(original));
   });
@@ -368,7 +409,12 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     it('then counts only the kept bytes', async () => {
       expect((await f.getProject(dave, projectId)).file_storage_bytes).toBe(700);
       expect((await f.me(dave)).storage_used_bytes).toBe(700);
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 1)).toEqual(await versionKeys(t, projectId));
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === 1,
+        ),
+      ).toEqual(await versionKeys(t, projectId));
     });
 
     it('still refuses a new file that does not fit (700 + 400 > 1000)', async () => {
@@ -392,12 +438,21 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
 
     it('exactly one is 201 and the other 402 over_quota', () => {
       expect(statuses).toEqual([201, 402]);
-      expectError(bodies.find((res) => res.status === 402)!, 402, 'over_quota');
+      expectError(
+        bodies.find((res) => res.status === 402)!,
+        402,
+        'over_quota',
+      );
     });
 
     it('keeps exactly one file, its row and its bytes', async () => {
       expect(await fileRowCount(t, projectId)).toEqual({ files: 1, versions: 1 });
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 1)).toEqual(await versionKeys(t, projectId));
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === 1,
+        ),
+      ).toEqual(await versionKeys(t, projectId));
       expect((await f.getProject(frank, projectId)).file_storage_bytes).toBe(600);
     });
   });

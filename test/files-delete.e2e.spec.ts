@@ -199,7 +199,12 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
     expect(await storedFiles(t, projectId)).toHaveLength(4);
 
     expect((await request(t.http).delete(`${PROJECTS}${projectId}/`).set(auth(owner))).status).toBe(204);
-    expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === 0,
+      ),
+    ).toEqual([]);
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
     expect(await storedFiles(t, keep)).toHaveLength(1);
     expect((await f.me(owner)).storage_used_bytes).toBe(4);
@@ -224,14 +229,21 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
     req.write(head);
     req.write(randomBytes(256 * 1024));
     // Give the server time to start writing the part to storage before the client goes away.
-    await eventually(() => storedFiles(t, projectId), (files) => files.length > 0, 1000);
+    await eventually(
+      () => storedFiles(t, projectId),
+      (files) => files.length > 0,
+      1000,
+    );
     await sleep(100);
     req.destroy();
     await outcome;
     await sleep(500);
 
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    const stored = await eventually(() => storedFiles(t, projectId), (files) => files.length === 0);
+    const stored = await eventually(
+      () => storedFiles(t, projectId),
+      (files) => files.length === 0,
+    );
     expect(stored).toEqual([]); // neither a complete object nor a leftover *.partial
     expect((await f.getProject(owner, projectId)).file_storage_bytes).toBe(0);
   });
@@ -335,7 +347,9 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
     );
     expectStatus(result, 201);
     // md5sum is the S3-style ETag of 8 MiB parts (files-etag.e2e.spec.ts checks its value).
-    expect(result.body).toEqual(expect.objectContaining({ name: 'big.bin', size: SIZE, sha256: expectedSha256, md5sum: expect.stringMatching(/^[0-9a-f]{32}-25$/) }));
+    expect(result.body).toEqual(
+      expect.objectContaining({ name: 'big.bin', size: SIZE, sha256: expectedSha256, md5sum: expect.stringMatching(/^[0-9a-f]{32}-25$/) }),
+    );
     expect(growth).toBeLessThan(LIMIT);
   }, 60_000);
 
@@ -343,16 +357,20 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
     const { result, growth } = await rssGrowth(
       () =>
         new Promise<{ status: number; length: number; md5: string; contentLength: string | undefined }>((resolve, reject) => {
-          const req = http.request(`${base}${f.fileUrl(projectId, 'big.bin')}`, { method: 'GET', agent: false, headers: { Authorization: `Token ${owner}` } }, (res) => {
-            const hash = createHash('md5');
-            let length = 0;
-            res.on('data', (chunk: Buffer) => {
-              length += chunk.length; // hashed and dropped, never kept
-              hash.update(chunk);
-            });
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, length, md5: hash.digest('hex'), contentLength: res.headers['content-length'] }));
-            res.on('error', reject);
-          });
+          const req = http.request(
+            `${base}${f.fileUrl(projectId, 'big.bin')}`,
+            { method: 'GET', agent: false, headers: { Authorization: `Token ${owner}` } },
+            (res) => {
+              const hash = createHash('md5');
+              let length = 0;
+              res.on('data', (chunk: Buffer) => {
+                length += chunk.length; // hashed and dropped, never kept
+                hash.update(chunk);
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, length, md5: hash.digest('hex'), contentLength: res.headers['content-length'] }));
+              res.on('error', reject);
+            },
+          );
           req.on('error', reject);
           req.end();
         }),

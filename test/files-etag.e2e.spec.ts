@@ -41,7 +41,6 @@ else:
   }
 }
 
-
 let t: TestApp;
 let owner: string;
 let projectId: string;

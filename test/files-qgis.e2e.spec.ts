@@ -22,7 +22,10 @@ afterAll(() => t?.close());
 
 let projectCount = 0;
 const newProject = async () => {
-  const res = await request(t.http).post(PROJECTS).set(auth(owner)).send({ name: `qgis-${++projectCount}` });
+  const res = await request(t.http)
+    .post(PROJECTS)
+    .set(auth(owner))
+    .send({ name: `qgis-${++projectCount}` });
   expectStatus(res, 201);
   return res.body.id as string;
 };
@@ -40,7 +43,9 @@ const listedProject = async (projectId: string) => {
 };
 const storedCount = async (projectId: string) => (await t.storedKeys(`projects/${projectId}/`)).length;
 const rowCount = async (projectId: string) => {
-  const [row] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`, [projectId]);
+  const [row] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`, [
+    projectId,
+  ]);
   return row.n;
 };
 
@@ -102,7 +107,12 @@ describe('a .qgs/.qgz that is not a QGIS project is 400 invalid_qgis_project_fil
     ['a text file named .qgs', 'project.qgs', () => Buffer.from('Hello!\n'), /well-formed XML/],
     ['an empty .qgs', 'project.qgs', () => Buffer.alloc(0), /empty/],
     ['binary bytes named .qgs', 'project.qgs', () => Buffer.from([0xff, 0xfe, 0x00, 0x3c, 0x80, 0x81]), /UTF-8/],
-    ['XML with another root', 'project.qgs', () => Buffer.from('<?xml version="1.0"?>\n<project version="3.40.2"><layers/></project>\n'), /root element is <project>/],
+    [
+      'XML with another root',
+      'project.qgs',
+      () => Buffer.from('<?xml version="1.0"?>\n<project version="3.40.2"><layers/></project>\n'),
+      /root element is <project>/,
+    ],
     ['a <qgis> root without a version', 'project.qgs', () => Buffer.from('<qgis projectname="x"></qgis>'), /version/],
     ['a <qgis> root whose version is not X.Y.Z', 'project.qgs', () => Buffer.from('<qgis version="3.40"></qgis>'), /version/],
     ['a truncated .qgs', 'project.qgs', () => Buffer.from(valid.slice(0, valid.length - 12)), /well-formed XML/],

@@ -68,7 +68,13 @@ describe('POST /api/v1/files/{projectId}/{path}/ — upload (spec §8)', () => {
       expect(res.body.versions).toHaveLength(1);
       const [version] = res.body.versions;
       expect(Object.keys(version).sort()).toEqual([...VERSION_FIELDS].sort());
-      expect(version).toEqual({ version_id: expect.stringMatching(LOWER_UUID), size: content.length, md5sum: md5(content), sha256: sha256(content), last_modified: res.body.last_modified });
+      expect(version).toEqual({
+        version_id: expect.stringMatching(LOWER_UUID),
+        size: content.length,
+        md5sum: md5(content),
+        sha256: sha256(content),
+        last_modified: res.body.last_modified,
+      });
     });
 
     it('stores a row and the bytes', async () => {
@@ -131,15 +137,29 @@ describe('POST /api/v1/files/{projectId}/{path}/ — upload (spec §8)', () => {
       const refused = async (urlPath: string) => {
         const project = (await f.project(owner, `bad-path-${++count}`)).id;
         const body = Buffer.concat([multipartHead('x.txt'), Buffer.from('bad'), MULTIPART_TAIL]);
-        const res = await raw(base, 'POST', `${FILES}${project}/${urlPath}`, { Authorization: `Token ${owner}`, 'Content-Type': MULTIPART_TYPE, 'Content-Length': body.length }, body);
+        const res = await raw(
+          base,
+          'POST',
+          `${FILES}${project}/${urlPath}`,
+          { Authorization: `Token ${owner}`, 'Content-Type': MULTIPART_TYPE, 'Content-Length': body.length },
+          body,
+        );
         expectError(res, 400, 'validation_error', 'path');
         expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
-        expect(await eventually(() => storedFiles(t, project), (files) => files.length === 0)).toEqual([]);
+        expect(
+          await eventually(
+            () => storedFiles(t, project),
+            (files) => files.length === 0,
+          ),
+        ).toEqual([]);
       };
 
-      it.each(['../b.txt/', 'a/../b.txt/', 'a/..', 'a/../', './b.txt/', 'a/./b.txt/', 'a/.', '%2e%2e/b.txt/', 'a/%2E/b.txt/'])('a "." or ".." segment: %s', async (urlPath) => {
-        await refused(urlPath);
-      });
+      it.each(['../b.txt/', 'a/../b.txt/', 'a/..', 'a/../', './b.txt/', 'a/./b.txt/', 'a/.', '%2e%2e/b.txt/', 'a/%2E/b.txt/'])(
+        'a "." or ".." segment: %s',
+        async (urlPath) => {
+          await refused(urlPath);
+        },
+      );
 
       it.each(['a//b.txt/', 'a//b.txt', '//b.txt/'])('an empty segment: %s', async (urlPath) => {
         await refused(urlPath);
@@ -168,7 +188,12 @@ describe('POST /api/v1/files/{projectId}/{path}/ — upload (spec §8)', () => {
     });
     afterEach(async () => {
       expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
-      expect(await eventually(() => storedFiles(t, project), (files) => files.length === 0)).toEqual([]);
+      expect(
+        await eventually(
+          () => storedFiles(t, project),
+          (files) => files.length === 0,
+        ),
+      ).toEqual([]);
     });
 
     it('refuses a JSON body with 415 unsupported_media_type', async () => {
@@ -290,7 +315,12 @@ describe('FILE_MAX_BYTES (spec §8)', () => {
     expectError(res, 413, 'payload_too_large');
     expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
     // No object, and no temporary (*.partial) file left behind either.
-    expect(await eventually(() => storedFiles(t, project), (files) => files.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => storedFiles(t, project),
+        (files) => files.length === 0,
+      ),
+    ).toEqual([]);
     const after = await f.getProject(owner, project);
     expect([after.file_storage_bytes, after.data_last_updated_at]).toEqual([0, null]);
   });
@@ -299,7 +329,12 @@ describe('FILE_MAX_BYTES (spec §8)', () => {
     const before = await versionKeys(t, projectId);
     expectError(await f.upload(owner, projectId, 'exact.bin', randomBytes(5000)), 413, 'payload_too_large');
     expect(await versionKeys(t, projectId)).toEqual(before);
-    expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === before.length)).toEqual(before);
+    expect(
+      await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === before.length,
+      ),
+    ).toEqual(before);
     expect((await f.getProject(owner, projectId)).file_storage_bytes).toBe(1000);
   });
 });
@@ -347,7 +382,12 @@ describe('versions (spec §8, STORAGE_KEEP_VERSIONS)', () => {
     });
 
     it('removed the pruned version’s bytes from storage', async () => {
-      expect(await eventually(() => storedFiles(t, projectId), (files) => files.length === 3)).toEqual(await versionKeys(t, projectId));
+      expect(
+        await eventually(
+          () => storedFiles(t, projectId),
+          (files) => files.length === 3,
+        ),
+      ).toEqual(await versionKeys(t, projectId));
     });
   });
 
@@ -384,7 +424,10 @@ describe('versions (spec §8, STORAGE_KEEP_VERSIONS)', () => {
     });
 
     it('removed the pruned bytes from storage', async () => {
-      const stored = await eventually(() => storedFiles(t, projectId), (files) => files.length === 2);
+      const stored = await eventually(
+        () => storedFiles(t, projectId),
+        (files) => files.length === 2,
+      );
       expect(stored).toEqual(await versionKeys(t, projectId));
       expect(stored).not.toContain(firstKey);
       expect(await isStored(t, firstKey)).toBe(false);

@@ -128,7 +128,9 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
       .join(' ');
     console.log(
       `hostile input: ${stats.cases} cases over ${routes?.length ?? 0} routes × ${ACTORS.length} actors in ${Math.round((Date.now() - started) / 1000)} s (seed ${SEED}, ${RUNS} runs per property: ` +
-        `${Object.entries(stats.perProperty).map(([name, n]) => `${name} ${n}`).join(', ')}); statuses ${statuses}; ` +
+        `${Object.entries(stats.perProperty)
+          .map(([name, n]) => `${name} ${n}`)
+          .join(', ')}); statuses ${statuses}; ` +
         `${stats.writeErrorsChecked} failed writes checked for unchanged data`,
     );
     await t?.close();
@@ -160,7 +162,9 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
     };
     const explain = (problem: string, answer?: RawAnswer) =>
       `${problem}\n  request: ${c.method} ${c.path} as ${c.actor}, headers ${JSON.stringify(c.headers)}` +
-      (c.body ? `\n  body (${c.body.label}, ${c.body.body.length} bytes, ${c.body.contentType ?? 'no type'}): ${JSON.stringify(c.body.body.subarray(0, 300).toString('utf8'))}` : '') +
+      (c.body
+        ? `\n  body (${c.body.label}, ${c.body.body.length} bytes, ${c.body.contentType ?? 'no type'}): ${JSON.stringify(c.body.body.subarray(0, 300).toString('utf8'))}`
+        : '') +
       (answer ? `\n  answer: ${answer.status} ${answer.headers['content-type'] ?? ''} ${answer.text.slice(0, 500)}` : '') +
       `\n  replay: ${REPLAY}`;
 
@@ -199,7 +203,8 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
   const pathFor = (route: Route, deep: number): fc.Arbitrary<string> => {
     const values = route.params.map((param, i) => {
       const valid = (fixture.validParams[param] ?? []).map((v) => v.split('/').map(encodePiece).join('/'));
-      const hostile = param === 'path' || param === 'asset' ? fc.array(hostileUrlPiece, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')) : hostileUrlPiece;
+      const hostile =
+        param === 'path' || param === 'asset' ? fc.array(hostileUrlPiece, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')) : hostileUrlPiece;
       const mustBeHostile = route.method === 'DELETE' && i === route.params.length - 1;
       return valid.length && !mustBeHostile ? fc.oneof({ weight: deep, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: hostile }) : hostile;
     });
@@ -227,9 +232,9 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
     const covered = new Set(routes.map(key));
     expect(CONTRACT_ROUTES.filter((route) => !covered.has(route))).toEqual([]);
     // The document is the one the server serves: a new route appears here without a change to this test.
-    expect(routes.filter((route) => !CONTRACT_ROUTES.includes(key(route)) && !route.template.includes('{unknown}') && !route.template.includes('{asset}')).map(key)).toEqual(
-      expect.arrayContaining(['PUT /api/v1/users/{username}']),
-    );
+    expect(
+      routes.filter((route) => !CONTRACT_ROUTES.includes(key(route)) && !route.template.includes('{unknown}') && !route.template.includes('{asset}')).map(key),
+    ).toEqual(expect.arrayContaining(['PUT /api/v1/users/{username}']));
   });
 
   it("answers what Node's HTTP parser refuses in the envelope too: an over-long request line, broken syntax", async () => {
@@ -251,21 +256,25 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
     }
   });
 
-  it('hostile path segments, query parameters and methods', async () => {
-    const cases = fc.constantFrom(...routes).chain((route) =>
-      fc.record({
-        route: fc.constant(route),
-        method: fc.oneof(
-          { weight: 8, arbitrary: fc.constant(route.method) },
-          { weight: 1, arbitrary: fc.constantFrom('HEAD', 'OPTIONS', 'PATCH', 'PUT', 'DELETE', 'POST', 'GET', 'PROPFIND', 'TRACE') },
-        ),
-        path: fc.tuple(pathFor(route, 2), hostileQuery(route.query)).map(([p, q]) => (q ? `${p}?${q}` : p)),
-        actor,
-        headers: fc.constant({}),
-      }),
-    );
-    await run(cases, 'path and query');
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'hostile path segments, query parameters and methods',
+    async () => {
+      const cases = fc.constantFrom(...routes).chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          method: fc.oneof(
+            { weight: 8, arbitrary: fc.constant(route.method) },
+            { weight: 1, arbitrary: fc.constantFrom('HEAD', 'OPTIONS', 'PATCH', 'PUT', 'DELETE', 'POST', 'GET', 'PROPFIND', 'TRACE') },
+          ),
+          path: fc.tuple(pathFor(route, 2), hostileQuery(route.query)).map(([p, q]) => (q ? `${p}?${q}` : p)),
+          actor,
+          headers: fc.constant({}),
+        }),
+      );
+      await run(cases, 'path and query');
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   const writeRoutes = () => routes.filter((route) => ['POST', 'PUT', 'PATCH'].includes(route.method));
 
@@ -275,80 +284,116 @@ describe('hostile input at every endpoint (issue 7; spec §1, §2)', () => {
       .tuple(
         fc.constantFrom(route.upload!, route.upload!, 'other', ''),
         hostileString,
-        fc.oneof(fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)), fc.constantFrom(TINY_PNG, TINY_PNG.subarray(0, 30), Buffer.alloc(FILE_MAX_BYTES + 1, 1))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
+          fc.constantFrom(TINY_PNG, TINY_PNG.subarray(0, 30), Buffer.alloc(FILE_MAX_BYTES + 1, 1)),
+        ),
         fc.array(fc.tuple(hostileString, hostileString), { maxLength: 3 }),
       )
       .map(([field, filename, content, fields]) => ({ ...multipart(fields, [{ field, filename, content }]), label: `upload in field "${field}"` }));
 
-  it('hostile values in the bodies of every write endpoint', async () => {
-    const cases = fc.constantFrom(...writeRoutes()).chain((route) =>
-      fc.record({
-        route: fc.constant(route),
-        method: fc.constant(route.method),
-        path: pathFor(route, 4),
-        actor,
-        headers: fc.constant({}),
-        body: route.upload ? fc.oneof(uploadBody(route), hostileObjectBody(route.fields)) : hostileObjectBody(route.fields),
-      }),
-    );
-    await run(cases, 'bodies');
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'hostile values in the bodies of every write endpoint',
+    async () => {
+      const cases = fc.constantFrom(...writeRoutes()).chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          method: fc.constant(route.method),
+          path: pathFor(route, 4),
+          actor,
+          headers: fc.constant({}),
+          body: route.upload ? fc.oneof(uploadBody(route), hostileObjectBody(route.fields)) : hostileObjectBody(route.fields),
+        }),
+      );
+      await run(cases, 'bodies');
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('malformed bodies and content types the endpoint does not take', async () => {
-    const cases = fc.constantFrom(...routes.filter((route) => WRITES.has(route.method))).chain((route) =>
-      fc.record({
-        route: fc.constant(route),
-        method: fc.constant(route.method),
-        path: pathFor(route, 4),
-        actor,
-        headers: fc.constant({}),
-        body: malformedBody(route.fields),
-      }),
-    );
-    await run(cases, 'malformed bodies');
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'malformed bodies and content types the endpoint does not take',
+    async () => {
+      const cases = fc.constantFrom(...routes.filter((route) => WRITES.has(route.method))).chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          method: fc.constant(route.method),
+          path: pathFor(route, 4),
+          actor,
+          headers: fc.constant({}),
+          body: malformedBody(route.fields),
+        }),
+      );
+      await run(cases, 'malformed bodies');
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it(`bodies over MAX_BODY_BYTES (${MAX_BODY_BYTES})`, async () => {
-    const cases = fc.constantFrom(...routes).chain((route) =>
-      fc.record({
-        route: fc.constant(route),
-        method: fc.constant(route.method),
-        path: pathFor(route, 4),
-        actor,
-        headers: fc.constant({}),
-        body: oversizedBody(MAX_BODY_BYTES, route.fields),
-      }),
-    );
-    await run(cases, 'oversized bodies');
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    `bodies over MAX_BODY_BYTES (${MAX_BODY_BYTES})`,
+    async () => {
+      const cases = fc.constantFrom(...routes).chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          method: fc.constant(route.method),
+          path: pathFor(route, 4),
+          actor,
+          headers: fc.constant({}),
+          body: oversizedBody(MAX_BODY_BYTES, route.fields),
+        }),
+      );
+      await run(cases, 'oversized bodies');
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('hostile headers: Authorization, Range, conditionals, versions, request ids, proxies', async () => {
-    const headerText = hostileString.map((s) => s.replace(/[^\t\x20-\x7e]/g, '?'));
-    const headerSets = fc.record(
-      {
-        Authorization: fc.oneof(fc.constantFrom(...HOSTILE_AUTHORIZATION), headerText.map((s) => `Token ${s}`)),
-        Range: fc.oneof(fc.constantFrom('bytes=0-0', 'bytes=-1', 'bytes=-0', 'bytes=5-1', 'bytes=0-1,3-4', 'bytes=99999999999999999999-', 'bytes=abc', 'items=0-1', 'bytes=', 'bytes=0-'), headerText),
-        'If-None-Match': fc.oneof(fc.constantFrom('*', '"x"', 'W/"x"', '', '"", ""'), headerText),
-        'If-Modified-Since': fc.oneof(fc.constantFrom('yesterday', 'Thu, 01 Jan 1970 00:00:00 GMT'), headerText),
-        'x-file-version': fc.oneof(fc.constantFrom('00000000-0000-0000-0000-000000000000', 'not-a-uuid'), headerText),
-        'X-Request-Id': headerText,
-        Accept: fc.constantFrom('application/xml', '*/*;q=junk', 'text/html', ''),
-        'X-Forwarded-For': headerText,
-        'X-Forwarded-Host': headerText,
-        'X-Forwarded-Prefix': headerText,
-        Origin: headerText,
-      },
-      { requiredKeys: [] },
-    );
-    const cases = fc.constantFrom(...routes).chain((route) =>
-      fc.record({
-        route: fc.constant(route),
-        method: fc.constant(route.method),
-        path: pathFor(route, 6),
-        actor,
-        headers: headerSets,
-      }),
-    );
-    await run(cases, 'headers');
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'hostile headers: Authorization, Range, conditionals, versions, request ids, proxies',
+    async () => {
+      const headerText = hostileString.map((s) => s.replace(/[^\t\x20-\x7e]/g, '?'));
+      const headerSets = fc.record(
+        {
+          Authorization: fc.oneof(
+            fc.constantFrom(...HOSTILE_AUTHORIZATION),
+            headerText.map((s) => `Token ${s}`),
+          ),
+          Range: fc.oneof(
+            fc.constantFrom(
+              'bytes=0-0',
+              'bytes=-1',
+              'bytes=-0',
+              'bytes=5-1',
+              'bytes=0-1,3-4',
+              'bytes=99999999999999999999-',
+              'bytes=abc',
+              'items=0-1',
+              'bytes=',
+              'bytes=0-',
+            ),
+            headerText,
+          ),
+          'If-None-Match': fc.oneof(fc.constantFrom('*', '"x"', 'W/"x"', '', '"", ""'), headerText),
+          'If-Modified-Since': fc.oneof(fc.constantFrom('yesterday', 'Thu, 01 Jan 1970 00:00:00 GMT'), headerText),
+          'x-file-version': fc.oneof(fc.constantFrom('00000000-0000-0000-0000-000000000000', 'not-a-uuid'), headerText),
+          'X-Request-Id': headerText,
+          Accept: fc.constantFrom('application/xml', '*/*;q=junk', 'text/html', ''),
+          'X-Forwarded-For': headerText,
+          'X-Forwarded-Host': headerText,
+          'X-Forwarded-Prefix': headerText,
+          Origin: headerText,
+        },
+        { requiredKeys: [] },
+      );
+      const cases = fc.constantFrom(...routes).chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          method: fc.constant(route.method),
+          path: pathFor(route, 6),
+          actor,
+          headers: headerSets,
+        }),
+      );
+      await run(cases, 'headers');
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

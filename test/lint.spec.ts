@@ -14,9 +14,13 @@ describe('code style', () => {
     expect(status).toBe(0);
   }, 180_000);
 
-  (process.env.FORMAT_CHECK === '0' ? it.skip : it)('the code is formatted by Prettier (npm run format)', () => {
-    const { status, output } = run('node_modules/prettier/bin/prettier.cjs', ['--check', '--log-level=warn', '.']);
-    expect(output).toBe('');
-    expect(status).toBe(0);
-  }, 180_000);
+  (process.env.FORMAT_CHECK === '0' ? it.skip : it)(
+    'the code is formatted by Prettier (npm run format)',
+    () => {
+      const { status, output } = run('node_modules/prettier/bin/prettier.cjs', ['--check', '--log-level=warn', '.']);
+      expect(output).toBe('');
+      expect(status).toBe(0);
+    },
+    180_000,
+  );
 });

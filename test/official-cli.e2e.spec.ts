@@ -68,9 +68,13 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
       'survey-9MiB.bin': randomBytes(9 * MiB),
       'data/ortho-20MiB.tif': randomBytes(20 * MiB),
     };
-    const fileRequests = (requests: Seen[], method: string) => requests.filter((r) => r.method === method && r.url.startsWith(`/api/v1/files/${projectId}/`) && !r.url.startsWith(`/api/v1/files/${projectId}/?`));
+    const fileRequests = (requests: Seen[], method: string) =>
+      requests.filter((r) => r.method === method && r.url.startsWith(`/api/v1/files/${projectId}/`) && !r.url.startsWith(`/api/v1/files/${projectId}/?`));
     const versionCount = async () => {
-      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`, [projectId]);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM project_files f JOIN file_versions v ON v.file_id = f.id WHERE f.project_id = $1`,
+        [projectId],
+      );
       return n;
     };
 
@@ -139,7 +143,7 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
       expect(created).toMatchObject({ type: 'package', status: 'pending' });
     });
 
-    it('list-jobs lists the project\'s jobs oldest first, with --type and pagination', async () => {
+    it("list-jobs lists the project's jobs oldest first, with --type and pagination", async () => {
       const all = (await qfc('list-jobs', projectId)).json as { type: string }[];
       expect(all.map((job) => job.type)).toEqual(['process_projectfile', 'package', 'package']);
       const processing = (await qfc('list-jobs', projectId, '--type', 'process_projectfile')).json as { type: string }[];
@@ -151,7 +155,14 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
     it('job-status reads one job', async () => {
       const [job] = await t.sql<{ id: string }>(`SELECT id FROM jobs WHERE project_id = $1 AND type = 'process_projectfile'`, [projectId]);
       const status = (await qfc('job-status', job.id)).json;
-      expect(status).toMatchObject({ id: job.id, project_id: projectId, type: 'process_projectfile', status: 'pending', created_by: 'cli-user', feedback: null });
+      expect(status).toMatchObject({
+        id: job.id,
+        project_id: projectId,
+        type: 'process_projectfile',
+        status: 'pending',
+        created_by: 'cli-user',
+        feedback: null,
+      });
     });
   });
 });

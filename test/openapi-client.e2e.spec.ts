@@ -40,7 +40,13 @@ describe('a client generated from the OpenAPI document', () => {
   /** Every answer through this middleware is validated; a problem fails the call that got it. */
   const validating: Middleware = {
     async onResponse({ request, response, schemaPath }) {
-      const problems = validator.validate({ method: request.method, route: schemaPath, status: response.status, headers: response.headers, body: await response.clone().text() });
+      const problems = validator.validate({
+        method: request.method,
+        route: schemaPath,
+        status: response.status,
+        headers: response.headers,
+        body: await response.clone().text(),
+      });
       if (problems.length) throw new Error(`the answer disagrees with the OpenAPI document:\n${problems.join('\n')}`);
       seen.push(`${request.method} ${schemaPath} ${response.status}`);
     },
@@ -91,13 +97,22 @@ describe('a client generated from the OpenAPI document', () => {
     const org = await alice.POST('/api/v1/organizations', { body: { username: 'surveyors' } });
     expect(org.data).toMatchObject({ username: 'surveyors', type: 2, organization_owner: 'alice', membership_role: 'admin' });
     const organization = { path: { organization: 'surveyors' } };
-    expect((await alice.POST('/api/v1/members/{organization}', { params: organization, body: { member: 'bob', role: 'member' } })).data).toMatchObject({ member: 'bob', role: 'member' });
+    expect((await alice.POST('/api/v1/members/{organization}', { params: organization, body: { member: 'bob', role: 'member' } })).data).toMatchObject({
+      member: 'bob',
+      role: 'member',
+    });
     const team = await alice.POST('/api/v1/organizations/{organization}/teams', { params: organization, body: { team: 'crew' } });
     expect(team.data).toEqual({ team: 'crew', organization: 'surveyors', members: [] });
     const crew = { path: { organization: 'surveyors', team: 'crew' } };
-    expect((await alice.POST('/api/v1/organizations/{organization}/teams/{team}/members', { params: crew, body: { member: 'bob' } })).data).toEqual({ member: 'bob' });
+    expect((await alice.POST('/api/v1/organizations/{organization}/teams/{team}/members', { params: crew, body: { member: 'bob' } })).data).toEqual({
+      member: 'bob',
+    });
     expect((await alice.GET('/api/v1/organizations/{organization}/teams/{team}/members', { params: crew })).data).toEqual([{ member: 'bob' }]);
-    expect((await bob.GET('/api/v1/users/{username}', { params: { path: { username: 'surveyors' } } })).data).toMatchObject({ type: 2, members: ['bob'], teams: ['crew'] });
+    expect((await bob.GET('/api/v1/users/{username}', { params: { path: { username: 'surveyors' } } })).data).toMatchObject({
+      type: 2,
+      members: ['bob'],
+      teams: ['crew'],
+    });
     expect((await alice.GET('/api/v1/users', { params: { query: { q: 'o' } } })).data.map((a: Json) => a.username)).toEqual(['bob', 'surveyors']);
 
     // Five projects, JSON and form bodies alternating; a duplicate name is an envelope.
@@ -132,11 +147,17 @@ describe('a client generated from the OpenAPI document', () => {
 
     // Update (PATCH, form booleans as the SDK sends them), replace (PUT), read back.
     const project = (id: string) => ({ path: { projectId: id } });
-    const patched = await alice.PATCH('/api/v1/projects/{projectId}', { params: project(ids[0]), body: { description: 'updated', is_public: 'True' }, ...AS_FORM });
+    const patched = await alice.PATCH('/api/v1/projects/{projectId}', {
+      params: project(ids[0]),
+      body: { description: 'updated', is_public: 'True' },
+      ...AS_FORM,
+    });
     expect(patched.data).toMatchObject({ description: 'updated', is_public: true, private: false });
     const put = await alice.PUT('/api/v1/projects/{projectId}', { params: project(ids[0]), body: { name: 'p1-survey-2026' } });
     expect(put.data).toMatchObject({ name: 'p1-survey-2026', description: 'updated' });
-    expect((await bob.GET('/api/v1/projects/public', {})).data.map((p: Json) => [p.name, p.user_role, p.user_role_origin])).toEqual([['p1-survey-2026', 'reader', 'public']]);
+    expect((await bob.GET('/api/v1/projects/public', {})).data.map((p: Json) => [p.name, p.user_role, p.user_role_origin])).toEqual([
+      ['p1-survey-2026', 'reader', 'public'],
+    ]);
     expect((await bob.GET('/api/v1/projects/{projectId}', { params: project(ids[1]) })).error.code).toBe('permission_denied');
     expect((await alice.GET('/api/v1/projects/{projectId}', { params: project('not-a-uuid') })).error.code).toBe('validation_error');
 
@@ -148,7 +169,10 @@ describe('a client generated from the OpenAPI document', () => {
     };
     const uploaded = await alice.POST('/api/v1/projects/{projectId}/thumbnail', { params: project(ids[0]), body: thumbnail(PNG, 'image/png') });
     expect(uploaded.response.status).toBe(204);
-    const notImage = await alice.POST('/api/v1/projects/{projectId}/thumbnail', { params: project(ids[0]), body: thumbnail(Buffer.from('not an image'), 'image/png') });
+    const notImage = await alice.POST('/api/v1/projects/{projectId}/thumbnail', {
+      params: project(ids[0]),
+      body: thumbnail(Buffer.from('not an image'), 'image/png'),
+    });
     expect(notImage.error.code).toBe('validation_error');
     const image = await bob.GET('/api/v1/files/thumbnails/{projectId}', { params: project(ids[0]), parseAs: 'arrayBuffer' });
     expect(image.response.headers.get('content-type')).toBe('image/png');
@@ -157,10 +181,20 @@ describe('a client generated from the OpenAPI document', () => {
     // Collaborators on a person's project: add, change the role, read; a team cannot collaborate here.
     const collaborators = project(ids[2]);
     const bobOn = { path: { projectId: ids[2], username: 'bob' } };
-    expect((await alice.POST('/api/v1/collaborators/{projectId}', { params: collaborators, body: { collaborator: 'bob' } })).data).toMatchObject({ collaborator: 'bob', role: 'reader', created_by: 'alice' });
-    expect((await alice.PATCH('/api/v1/collaborators/{projectId}/{username}', { params: bobOn, body: { role: 'editor' }, ...AS_FORM })).data).toMatchObject({ role: 'editor', updated_by: 'alice' });
+    expect((await alice.POST('/api/v1/collaborators/{projectId}', { params: collaborators, body: { collaborator: 'bob' } })).data).toMatchObject({
+      collaborator: 'bob',
+      role: 'reader',
+      created_by: 'alice',
+    });
+    expect((await alice.PATCH('/api/v1/collaborators/{projectId}/{username}', { params: bobOn, body: { role: 'editor' }, ...AS_FORM })).data).toMatchObject({
+      role: 'editor',
+      updated_by: 'alice',
+    });
     expect((await alice.GET('/api/v1/collaborators/{projectId}/{username}', { params: bobOn })).data).toMatchObject({ collaborator: 'bob', role: 'editor' });
-    const teamOnPersonal = await alice.POST('/api/v1/collaborators/{projectId}', { params: collaborators, body: { collaborator: '@surveyors/crew', role: 'editor' } });
+    const teamOnPersonal = await alice.POST('/api/v1/collaborators/{projectId}', {
+      params: collaborators,
+      body: { collaborator: '@surveyors/crew', role: 'editor' },
+    });
     expect(teamOnPersonal.error.code).toBe('validation_error');
     expect((await bob.GET('/api/v1/collaborators/{projectId}', { params: collaborators })).error.code).toBe('permission_denied');
 
@@ -168,8 +202,12 @@ describe('a client generated from the OpenAPI document', () => {
     const transferred = await alice.PATCH('/api/v1/projects/{projectId}', { params: collaborators, body: { owner: 'surveyors' } });
     expect(transferred.data).toMatchObject({ owner: 'surveyors', user_role: 'admin', user_role_origin: 'organization' });
     const teamOn = { path: { projectId: ids[2], username: '@surveyors/crew' } };
-    expect((await alice.POST('/api/v1/collaborators/{projectId}', { params: collaborators, body: { collaborator: '@surveyors/crew', role: 'manager' } })).data).toMatchObject({ collaborator: '@surveyors/crew', role: 'manager' });
-    expect((await alice.PUT('/api/v1/collaborators/{projectId}/{username}', { params: bobOn, body: { role: 'reporter' } })).data).toMatchObject({ role: 'reporter' });
+    expect(
+      (await alice.POST('/api/v1/collaborators/{projectId}', { params: collaborators, body: { collaborator: '@surveyors/crew', role: 'manager' } })).data,
+    ).toMatchObject({ collaborator: '@surveyors/crew', role: 'manager' });
+    expect((await alice.PUT('/api/v1/collaborators/{projectId}/{username}', { params: bobOn, body: { role: 'reporter' } })).data).toMatchObject({
+      role: 'reporter',
+    });
     expect((await bob.GET('/api/v1/projects/{projectId}', { params: collaborators })).data).toMatchObject({ user_role: 'manager', user_role_origin: 'team' });
     expect((await alice.DELETE('/api/v1/collaborators/{projectId}/{username}', { params: bobOn })).response.status).toBe(204);
     expect((await alice.DELETE('/api/v1/collaborators/{projectId}/{username}', { params: teamOn })).response.status).toBe(204);
@@ -181,7 +219,12 @@ describe('a client generated from the OpenAPI document', () => {
     expect((await alice.DELETE('/api/v1/projects/{projectId}', { params: project(ids[0]) })).response.status).toBe(204);
     expect((await alice.GET('/api/v1/projects/{projectId}', { params: project(ids[0]) })).error.code).toBe('object_not_found');
     // Default order: by owner, then name; p3-rivers now belongs to surveyors.
-    expect((await alice.GET('/api/v1/projects', {})).data.map((p: Json) => `${p.owner}/${p.name}`)).toEqual(['alice/p2-roads', 'alice/p4-trees', 'alice/p5-wells', 'surveyors/p3-rivers']);
+    expect((await alice.GET('/api/v1/projects', {})).data.map((p: Json) => `${p.owner}/${p.name}`)).toEqual([
+      'alice/p2-roads',
+      'alice/p4-trees',
+      'alice/p5-wells',
+      'surveyors/p3-rivers',
+    ]);
 
     // Logout expires the token; the old one is then refused.
     expect((await alice.POST('/api/v1/auth/logout', {})).data).toEqual({ detail: 'Successfully logged out.' });
@@ -202,7 +245,11 @@ describe('a client generated from the OpenAPI document', () => {
 
   it('catches an answer that disagrees with the document', async () => {
     const token = await t.createPerson('carol');
-    const created = await fetch(`${baseUrl}/api/v1/projects/`, { method: 'POST', headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'c1' }) });
+    const created = await fetch(`${baseUrl}/api/v1/projects/`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'c1' }),
+    });
     const body = await created.text();
     const answer = { method: 'POST', route: '/api/v1/projects', status: 201, headers: created.headers, body };
     expect(validator.validate(answer)).toEqual([]);
@@ -213,22 +260,32 @@ describe('a client generated from the OpenAPI document', () => {
       change(copy);
       return new OpenApiResponseValidator(copy).validate(answer);
     };
-    expect(drifted((d) => (d.components.schemas.ProjectResponse.properties.user_role.enum = ['manager', null]))).toEqual([expect.stringContaining('/user_role must be equal to one of the allowed values')]);
+    expect(drifted((d) => (d.components.schemas.ProjectResponse.properties.user_role.enum = ['manager', null]))).toEqual([
+      expect.stringContaining('/user_role must be equal to one of the allowed values'),
+    ]);
     const withThumbnailUrl = (d: Json) => {
       d.components.schemas.ProjectResponse.properties.thumbnail_url = { type: 'string' };
       d.components.schemas.ProjectResponse.required.push('thumbnail_url');
     };
     expect(drifted(withThumbnailUrl)).toEqual([expect.stringContaining("must have required property 'thumbnail_url'")]);
-    expect(drifted((d) => (d.components.schemas.ProjectResponse.properties.file_storage_bytes = { type: 'string' }))).toEqual([expect.stringContaining('/file_storage_bytes must be string')]);
+    expect(drifted((d) => (d.components.schemas.ProjectResponse.properties.file_storage_bytes = { type: 'string' }))).toEqual([
+      expect.stringContaining('/file_storage_bytes must be string'),
+    ]);
     expect(drifted((d) => delete d.paths['/api/v1/projects'].post.responses['201']).join()).toContain('status not declared');
-    expect(drifted((d) => (d.paths['/api/v1/projects'].post.responses['201'].content = { 'application/xml': {} })).join()).toContain('content type "application/json" not declared');
-    expect(drifted((d) => delete d.paths['/api/v1/projects'].post.responses['201'].content).join()).toContain('a body (application/json) where the document declares none');
+    expect(drifted((d) => (d.paths['/api/v1/projects'].post.responses['201'].content = { 'application/xml': {} })).join()).toContain(
+      'content type "application/json" not declared',
+    );
+    expect(drifted((d) => delete d.paths['/api/v1/projects'].post.responses['201'].content).join()).toContain(
+      'a body (application/json) where the document declares none',
+    );
 
     // An error answer: its code must be one the document lists for that status.
     const forbidden = await fetch(`${baseUrl}/api/v1/projects/`, { headers: { Authorization: 'Token wrong' } });
     const error = { method: 'GET', route: '/api/v1/projects', status: 401, headers: forbidden.headers, body: await forbidden.text() };
     expect(validator.validate(error)).toEqual([]);
-    expect(drifted((d) => (d.paths['/api/v1/projects'].get.responses['401'].content['application/json'].schema.properties.code.enum = ['not_authenticated'])).length).toBe(0);
+    expect(
+      drifted((d) => (d.paths['/api/v1/projects'].get.responses['401'].content['application/json'].schema.properties.code.enum = ['not_authenticated'])).length,
+    ).toBe(0);
     expect(new OpenApiResponseValidator(withErrorCodes(document, '/api/v1/projects', 'get', '401', ['not_authenticated'])).validate(error)).toEqual([
       expect.stringContaining('/code must be equal to one of the allowed values'),
     ]);
@@ -258,7 +315,9 @@ describe('a client generated from the OpenAPI document', () => {
         skipLibCheck: true,
         paths: { 'openapi-fetch': [path.resolve('node_modules/openapi-fetch/dist/index.d.mts')] },
       });
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
       expect(diagnostics).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -97,7 +97,9 @@ describe('OpenAPI document (spec §9)', () => {
         expect(types).toEqual(['multipart/form-data']);
       } else {
         expect(types).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
-        const [json, form, multipart] = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'].map((type) => operation.requestBody.content[type].schema);
+        const [json, form, multipart] = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'].map(
+          (type) => operation.requestBody.content[type].schema,
+        );
         expect(form).toEqual(json);
         expect(multipart).toEqual(json);
       }
@@ -117,7 +119,12 @@ describe('OpenAPI document (spec §9)', () => {
       expect(ok.content['application/json'].schema.type).toBe('array');
       expect(Object.keys(ok.headers)).toEqual(['X-Total-Count', 'X-Next-Page', 'X-Previous-Page']);
       const query = operation.parameters.filter((p: Json) => p.in === 'query').map((p: Json) => [p.name, p.schema]);
-      expect(query).toEqual(expect.arrayContaining([['limit', { type: 'integer', minimum: 0 }], ['offset', { type: 'integer', minimum: 0 }]]));
+      expect(query).toEqual(
+        expect.arrayContaining([
+          ['limit', { type: 'integer', minimum: 0 }],
+          ['offset', { type: 'integer', minimum: 0 }],
+        ]),
+      );
     }
     expect(served.paths['/api/v1/users'].get.responses['200'].content['application/json'].schema.items.oneOf).toHaveLength(2);
   });

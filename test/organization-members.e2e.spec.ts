@@ -14,7 +14,25 @@ describe('Organizations, members and teams (spec §4.2)', () => {
   });
   afterAll(() => t.close());
 
-  const { get, post, patch, put, del, user, members, member, team, createOrg, postMember, postTeam, postTeamMember, postProject, insertCollaborator, hasCollaborator, squad } = organizationFixtures(() => t);
+  const {
+    get,
+    post,
+    patch,
+    put,
+    del,
+    user,
+    members,
+    member,
+    team,
+    createOrg,
+    postMember,
+    postTeam,
+    postTeamMember,
+    postProject,
+    insertCollaborator,
+    hasCollaborator,
+    squad,
+  } = organizationFixtures(() => t);
 
   // ===========================================================================================
 

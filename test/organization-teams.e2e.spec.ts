@@ -14,7 +14,8 @@ describe('Organizations, members and teams (spec §4.2)', () => {
   });
   afterAll(() => t.close());
 
-  const { get, post, put, del, user, member, teams, team, teamMembers, createOrg, postTeam, postTeamMember, postProject, insertCollaborator, squad } = organizationFixtures(() => t);
+  const { get, post, put, del, user, member, teams, team, teamMembers, createOrg, postTeam, postTeamMember, postProject, insertCollaborator, squad } =
+    organizationFixtures(() => t);
 
   // ===========================================================================================
 

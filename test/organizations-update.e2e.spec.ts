@@ -68,13 +68,16 @@ describe('Organizations, members and teams (spec §4.2)', () => {
       expect((await get(user(s.org), s.owner)).body.default_project_role_for_members).toBeNull();
     });
 
-    it.each(['creator', 'member', 'outsider'] as const)('answers 403 permission_denied to the %s changing email or the default role, changing nothing', async (who) => {
-      const before = (await get(user(s.org), s.owner)).body;
-      expectError(await patch(user(s.org), s[who], { email: `${who}@example.com` }), 403, 'permission_denied');
-      expectError(await patch(user(s.org), s[who], { default_project_role_for_members: 'reader' }), 403, 'permission_denied');
-      const after = (await get(user(s.org), s.owner)).body;
-      expect([after.email, after.default_project_role_for_members]).toEqual([before.email, before.default_project_role_for_members]);
-    });
+    it.each(['creator', 'member', 'outsider'] as const)(
+      'answers 403 permission_denied to the %s changing email or the default role, changing nothing',
+      async (who) => {
+        const before = (await get(user(s.org), s.owner)).body;
+        expectError(await patch(user(s.org), s[who], { email: `${who}@example.com` }), 403, 'permission_denied');
+        expectError(await patch(user(s.org), s[who], { default_project_role_for_members: 'reader' }), 403, 'permission_denied');
+        const after = (await get(user(s.org), s.owner)).body;
+        expect([after.email, after.default_project_role_for_members]).toEqual([before.email, before.default_project_role_for_members]);
+      },
+    );
 
     it('answers 403 permission_denied to staff changing email (no implicit rights in organizations)', async () => {
       const before = (await get(user(s.org), s.owner)).body.email;

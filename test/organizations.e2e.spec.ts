@@ -54,7 +54,13 @@ describe('Organizations, members and teams (spec §4.2)', () => {
       await createOrg(ann, 'owned_by_ann');
       const res = await get(user('owned_by_ann'), ann);
       expectStatus(res, 200);
-      expect(res.body).toMatchObject({ username: 'owned_by_ann', type: 2, organization_owner: 'ann_founder', membership_role: 'admin', membership_role_origin: 'organization_owner' });
+      expect(res.body).toMatchObject({
+        username: 'owned_by_ann',
+        type: 2,
+        organization_owner: 'ann_founder',
+        membership_role: 'admin',
+        membership_role_origin: 'organization_owner',
+      });
     });
 
     it('takes email as optional: without it the email is null', async () => {
@@ -63,11 +69,14 @@ describe('Organizations, members and teams (spec §4.2)', () => {
       expect(res.body.email).toBeNull();
     });
 
-    it.each(['not-an-email', 'two@@example.com', 'missing-at.example.com'])('refuses the invalid e-mail %j (400 naming email) and creates nothing', async (email) => {
-      const res = await post(ORGS, ann, { username: 'bad_mail_org', email });
-      expectError(res, 400, 'validation_error', 'email');
-      expectError(await get(user('bad_mail_org'), admin), 404, 'object_not_found');
-    });
+    it.each(['not-an-email', 'two@@example.com', 'missing-at.example.com'])(
+      'refuses the invalid e-mail %j (400 naming email) and creates nothing',
+      async (email) => {
+        const res = await post(ORGS, ann, { username: 'bad_mail_org', email });
+        expectError(res, 400, 'validation_error', 'email');
+        expectError(await get(user('bad_mail_org'), admin), 404, 'object_not_found');
+      },
+    );
 
     it('answers a JSON null email with a 400 naming email or as no email, never a 500', async () => {
       const res = await post(ORGS, ann, { username: 'null_mail_org', email: null });

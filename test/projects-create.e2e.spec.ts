@@ -118,7 +118,14 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
       const res = await p.createForm(alice, 'name=form-10&description=from+form&is_public=1&is_featured=1&has_restricted_projectfiles=0&overwrite_conflicts=0');
       expectStatus(res, 201);
       expect(res.body).toEqual(
-        expect.objectContaining({ name: 'form-10', description: 'from form', is_public: true, is_featured: true, has_restricted_projectfiles: false, overwrite_conflicts: false }),
+        expect.objectContaining({
+          name: 'form-10',
+          description: 'from form',
+          is_public: true,
+          is_featured: true,
+          has_restricted_projectfiles: false,
+          overwrite_conflicts: false,
+        }),
       );
     });
 
@@ -140,7 +147,13 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
     });
 
     it('ignores unknown and read-only fields', async () => {
-      const res = await p.create(alice, { name: 'readonly-create', id: '00000000-0000-0000-0000-000000000001', file_storage_bytes: 5, status: 'ok', whatever: 1 });
+      const res = await p.create(alice, {
+        name: 'readonly-create',
+        id: '00000000-0000-0000-0000-000000000001',
+        file_storage_bytes: 5,
+        status: 'ok',
+        whatever: 1,
+      });
       expectStatus(res, 201);
       expect(res.body.id).not.toBe('00000000-0000-0000-0000-000000000001');
       expect([res.body.file_storage_bytes, res.body.status]).toEqual([0, 'failed']);
@@ -164,10 +177,13 @@ describe('POST /api/v1/projects/ and the project object (spec §5.1, §5.5)', ()
       expectStatus(res, 201);
     });
 
-    it.each(['with space', 'slash/name', 'ünïcode', 'star*', 'semi;colon', 'new\nline'])('refuses the name %j with 400 validation_error on name', async (name) => {
-      const res = await p.create(alice, { name });
-      expectError(res, 400, 'validation_error', 'name');
-    });
+    it.each(['with space', 'slash/name', 'ünïcode', 'star*', 'semi;colon', 'new\nline'])(
+      'refuses the name %j with 400 validation_error on name',
+      async (name) => {
+        const res = await p.create(alice, { name });
+        expectError(res, 400, 'validation_error', 'name');
+      },
+    );
 
     it('refuses an empty name', async () => {
       expectError(await p.create(alice, { name: '' }), 400, 'validation_error', 'name');

@@ -17,7 +17,8 @@ describe('ordering (spec §5.2)', () => {
     [...all]
       .sort((a, b) => {
         for (const [key, direction] of terms) {
-          const value = (p: Project) => (key === 'featured' ? (p.is_featured ? 0 : 1) : key === 'created_at' ? new Date(p.created_at).getTime() : p[key].toLowerCase());
+          const value = (p: Project) =>
+            key === 'featured' ? (p.is_featured ? 0 : 1) : key === 'created_at' ? new Date(p.created_at).getTime() : p[key].toLowerCase();
           const x = value(a);
           const y = value(b);
           if (x < y) return -direction;
@@ -54,7 +55,13 @@ describe('ordering (spec §5.2)', () => {
   afterAll(() => t.close());
 
   it('orders by default featured first, then owner, then name (case-insensitive), then id', async () => {
-    expect(ids(await list(t, base, viewer))).toEqual(expectedOrder([['featured', 1], ['owner', 1], ['name', 1]]));
+    expect(ids(await list(t, base, viewer))).toEqual(
+      expectedOrder([
+        ['featured', 1],
+        ['owner', 1],
+        ['name', 1],
+      ]),
+    );
   });
 
   it('puts the featured project first by default', async () => {
@@ -68,21 +75,44 @@ describe('ordering (spec §5.2)', () => {
   });
 
   it('ordering=owner,name', async () => {
-    expect(await ordered('owner,name')).toEqual(expectedOrder([['owner', 1], ['name', 1]]));
+    expect(await ordered('owner,name')).toEqual(
+      expectedOrder([
+        ['owner', 1],
+        ['name', 1],
+      ]),
+    );
   });
 
   it('ordering=name,owner applies the fields in the order given', async () => {
-    const expected = expectedOrder([['name', 1], ['owner', 1]]);
+    const expected = expectedOrder([
+      ['name', 1],
+      ['owner', 1],
+    ]);
     expect(await ordered('name,owner')).toEqual(expected);
-    expect(expected).not.toEqual(expectedOrder([['owner', 1], ['name', 1]]));
+    expect(expected).not.toEqual(
+      expectedOrder([
+        ['owner', 1],
+        ['name', 1],
+      ]),
+    );
   });
 
   it('ordering=-owner,name', async () => {
-    expect(await ordered('-owner,name')).toEqual(expectedOrder([['owner', -1], ['name', 1]]));
+    expect(await ordered('-owner,name')).toEqual(
+      expectedOrder([
+        ['owner', -1],
+        ['name', 1],
+      ]),
+    );
   });
 
   it('ordering=-name,-owner', async () => {
-    expect(await ordered('-name,-owner')).toEqual(expectedOrder([['name', -1], ['owner', -1]]));
+    expect(await ordered('-name,-owner')).toEqual(
+      expectedOrder([
+        ['name', -1],
+        ['owner', -1],
+      ]),
+    );
   });
 
   it('ordering=name compares case-insensitively and breaks ties by id ascending', async () => {
@@ -103,21 +133,48 @@ describe('ordering (spec §5.2)', () => {
   });
 
   it('ordering=-created_at,-name', async () => {
-    expect(await ordered('-created_at,-name')).toEqual(expectedOrder([['created_at', -1], ['name', -1]]));
+    expect(await ordered('-created_at,-name')).toEqual(
+      expectedOrder([
+        ['created_at', -1],
+        ['name', -1],
+      ]),
+    );
   });
 
   it('ignores unknown fields', async () => {
     expect(await ordered('bogus,name')).toEqual(expectedOrder([['name', 1]]));
-    expect(await ordered('name,-bogus,owner')).toEqual(expectedOrder([['name', 1], ['owner', 1]]));
+    expect(await ordered('name,-bogus,owner')).toEqual(
+      expectedOrder([
+        ['name', 1],
+        ['owner', 1],
+      ]),
+    );
   });
 
   it('falls back to the default order when every field is unknown', async () => {
-    expect(await ordered('bogus,updated_at')).toEqual(expectedOrder([['featured', 1], ['owner', 1], ['name', 1]]));
+    expect(await ordered('bogus,updated_at')).toEqual(
+      expectedOrder([
+        ['featured', 1],
+        ['owner', 1],
+        ['name', 1],
+      ]),
+    );
   });
 
   it('orders GET /projects/public/ the same way', async () => {
-    expect(ids(await list(t, '/api/v1/projects/public/?ordering=-name,owner', viewer))).toEqual(expectedOrder([['name', -1], ['owner', 1]]));
-    expect(ids(await list(t, '/api/v1/projects/public/', viewer))).toEqual(expectedOrder([['featured', 1], ['owner', 1], ['name', 1]]));
+    expect(ids(await list(t, '/api/v1/projects/public/?ordering=-name,owner', viewer))).toEqual(
+      expectedOrder([
+        ['name', -1],
+        ['owner', 1],
+      ]),
+    );
+    expect(ids(await list(t, '/api/v1/projects/public/', viewer))).toEqual(
+      expectedOrder([
+        ['featured', 1],
+        ['owner', 1],
+        ['name', 1],
+      ]),
+    );
   });
 });
 

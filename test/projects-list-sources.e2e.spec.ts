@@ -133,18 +133,44 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
     const doraCollab = await add('dora', 'shared1', { isPublic: true });
     await add('dora', 'private1', { seen: 'no' });
     await addCollaborator(t, doraCollab, 'viewer', 'reader');
-    for (const [i, name] of ['e1', 'E2', 'a3', 'zz4', 'b5', 'f6', 'g7'].entries()) await add('emil', name, { isPublic: true, featured: i === 4, seen: 'publicOnly' });
+    for (const [i, name] of ['e1', 'E2', 'a3', 'zz4', 'b5', 'f6', 'g7'].entries())
+      await add('emil', name, { isPublic: true, featured: i === 4, seen: 'publicOnly' });
   });
   afterAll(() => t.close());
 
   type Term = ['featured' | 'owner' | 'name' | 'created', 1 | -1];
   const ORDERINGS: Array<[string, Term[]]> = [
-    ['', [['featured', 1], ['owner', 1], ['name', 1]]],
+    [
+      '',
+      [
+        ['featured', 1],
+        ['owner', 1],
+        ['name', 1],
+      ],
+    ],
     ['name', [['name', 1]]],
     ['-name', [['name', -1]]],
-    ['owner,-name', [['owner', 1], ['name', -1]]],
-    ['-owner,created_at', [['owner', -1], ['created', 1]]],
-    ['-created_at,name', [['created', -1], ['name', 1]]],
+    [
+      'owner,-name',
+      [
+        ['owner', 1],
+        ['name', -1],
+      ],
+    ],
+    [
+      '-owner,created_at',
+      [
+        ['owner', -1],
+        ['created', 1],
+      ],
+    ],
+    [
+      '-created_at,name',
+      [
+        ['created', -1],
+        ['name', 1],
+      ],
+    ],
   ];
 
   function expectedIds(includePublic: boolean, terms: Term[]): string[] {

@@ -115,7 +115,10 @@ describe('thumbnails (spec §5.7)', () => {
     });
 
     it('a JSON body is 415 unsupported_media_type', async () => {
-      const res = await request(t.http).post(`${PROJECTS}${id}/thumbnail/`).set(auth(tok.alice)).send({ thumbnail: TINY_PNG.toString('base64') });
+      const res = await request(t.http)
+        .post(`${PROJECTS}${id}/thumbnail/`)
+        .set(auth(tok.alice))
+        .send({ thumbnail: TINY_PNG.toString('base64') });
       expectError(res, 415, 'unsupported_media_type');
     });
 

@@ -33,7 +33,9 @@ describe('transfer: PATCH owner (spec §5.6, §6.3)', () => {
     const project = await p.project(tok.alice, 'to-bob', { description: 'keep' });
     const res = await p.patch(tok.alice, project.id, { owner: 'bob' });
     expectStatus(res, 200);
-    expect(res.body).toEqual(expect.objectContaining({ id: project.id, owner: 'bob', name: 'to-bob', description: 'keep', user_role: null, user_role_origin: null }));
+    expect(res.body).toEqual(
+      expect.objectContaining({ id: project.id, owner: 'bob', name: 'to-bob', description: 'keep', user_role: null, user_role_origin: null }),
+    );
     expect(Object.keys(res.body)).toEqual(PROJECT_FIELDS);
   });
 
@@ -102,7 +104,13 @@ describe('transfer: PATCH owner (spec §5.6, §6.3)', () => {
       const res = await p.patch(tok.alice, project.id, { owner: 'dave', name: 'too-big-renamed', description: 'after', is_public: true });
       expectError(res, 402, 'over_quota');
       const after = (await p.get(tok.alice, project.id)).body;
-      expect([after.owner, after.name, after.description, after.is_public, after.updated_at]).toEqual(['alice', 'too-big', 'before', false, project.updated_at]);
+      expect([after.owner, after.name, after.description, after.is_public, after.updated_at]).toEqual([
+        'alice',
+        'too-big',
+        'before',
+        false,
+        project.updated_at,
+      ]);
     });
 
     it('concurrent transfers into one target cannot both pass the quota check', async () => {
@@ -112,7 +120,9 @@ describe('transfer: PATCH owner (spec §5.6, §6.3)', () => {
       await t.sql(`UPDATE projects SET file_storage_bytes = 400 WHERE id = ANY($1::uuid[])`, [projects.map((project) => project.id)]);
       const responses = await Promise.all(projects.map((project) => p.patch(tok.alice, project.id, { owner: 'erin' })));
       expect(responses.map((res) => res.status).sort()).toEqual([200, 200, 402]);
-      const [{ used }] = await t.sql<{ used: string }>(`SELECT sum(file_storage_bytes) AS used FROM projects WHERE owner_id = $1`, [await accountId(t, 'erin')]);
+      const [{ used }] = await t.sql<{ used: string }>(`SELECT sum(file_storage_bytes) AS used FROM projects WHERE owner_id = $1`, [
+        await accountId(t, 'erin'),
+      ]);
       expect(Number(used)).toBe(800);
     });
 

@@ -139,7 +139,13 @@ describe('PATCH / PUT /api/v1/projects/{id}/ (spec §5.6)', () => {
     });
 
     it('read-only fields next to a real change are ignored', async () => {
-      const res = await p.patch(tok.alice, project.id, { description: 'same', created_at: '2000-01-01T00:00:00.000Z', file_storage_bytes: 7, status: 'ok', id: '00000000-0000-4000-8000-000000000000' });
+      const res = await p.patch(tok.alice, project.id, {
+        description: 'same',
+        created_at: '2000-01-01T00:00:00.000Z',
+        file_storage_bytes: 7,
+        status: 'ok',
+        id: '00000000-0000-4000-8000-000000000000',
+      });
       expectStatus(res, 200);
       expect([res.body.id, res.body.created_at, res.body.file_storage_bytes, res.body.status]).toEqual([project.id, project.created_at, 0, 'failed']);
     });
@@ -172,7 +178,11 @@ describe('PATCH / PUT /api/v1/projects/{id}/ (spec §5.6)', () => {
     });
 
     it('changes the flags from a form body', async () => {
-      const res = await p.patchForm(tok.alice, id, 'is_featured=1&is_attachment_download_on_demand=True&has_restricted_projectfiles=true&overwrite_conflicts=0');
+      const res = await p.patchForm(
+        tok.alice,
+        id,
+        'is_featured=1&is_attachment_download_on_demand=True&has_restricted_projectfiles=true&overwrite_conflicts=0',
+      );
       expectStatus(res, 200);
       expect([res.body.is_featured, res.body.is_attachment_download_on_demand, res.body.has_restricted_projectfiles, res.body.overwrite_conflicts]).toEqual([
         true,
@@ -257,7 +267,13 @@ describe('PATCH / PUT /api/v1/projects/{id}/ (spec §5.6)', () => {
       const res = await p.patch(person, id, { name: 'shared_datasets' });
       expectStatus(res, 200);
       expect(res.body).toEqual(
-        expect.objectContaining({ name: 'shared_datasets', project_type: 'shared_datasets', is_shared_datasets_project: true, shared_datasets_project_id: id, status: 'ok' }),
+        expect.objectContaining({
+          name: 'shared_datasets',
+          project_type: 'shared_datasets',
+          is_shared_datasets_project: true,
+          shared_datasets_project_id: id,
+          status: 'ok',
+        }),
       );
       expect((await p.get(person, other.id)).body.shared_datasets_project_id).toBe(id);
     });

@@ -40,8 +40,22 @@ function hashes(dir: string): Record<string, string> {
 
 const DETAIL_KEYS = ['attachment_dirs', 'crs', 'data_dirs', 'extent', 'layers_by_id', 'ordered_layer_ids', 'project_name', 'qgis_version'];
 const LAYER_KEYS = [
-  'crs', 'datasource', 'error_code', 'error_summary', 'fields', 'filename', 'geom_type_name', 'id', 'is_localized', 'is_valid', 'name',
-  'provider_error_summary', 'provider_name', 'qfs_cloud_action', 'type_name', 'wkb_type_name',
+  'crs',
+  'datasource',
+  'error_code',
+  'error_summary',
+  'fields',
+  'filename',
+  'geom_type_name',
+  'id',
+  'is_localized',
+  'is_valid',
+  'name',
+  'provider_error_summary',
+  'provider_name',
+  'qfs_cloud_action',
+  'type_name',
+  'wkb_type_name',
 ];
 
 describe('qgis/check_qgis.py', () => {
@@ -101,7 +115,12 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
   it('reports feedback 2.0 with every step completed and the details as the qgis_project_details output', () => {
     const feedback = run.result!.feedback;
     expect(feedback.feedback_version).toBe('2.0');
-    expect(feedback.steps.map((step: { id: string }) => step.id)).toEqual(['start_qgis', 'project_validity_check', 'qgis_project_details', 'generate_thumbnail_image']);
+    expect(feedback.steps.map((step: { id: string }) => step.id)).toEqual([
+      'start_qgis',
+      'project_validity_check',
+      'qgis_project_details',
+      'generate_thumbnail_image',
+    ]);
     for (const step of feedback.steps) expect(step).toEqual({ id: step.id, name: expect.any(String), stage: 2, returns: expect.any(Object) });
     expect(feedback.outputs.qgis_project_details).toEqual(details());
   });
@@ -137,7 +156,13 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
       qfs_cloud_action: 'offline',
     });
     const fields = layer('points_gpkg').fields.map((field: { name: string; type: string; alias: string }) => [field.name, field.type, field.alias]);
-    expect(fields).toEqual([['fid', 'Integer64', ''], ['name', 'String', ''], ['count', 'Integer', ''], ['height', 'Real', ''], ['observed', 'Date', '']]);
+    expect(fields).toEqual([
+      ['fid', 'Integer64', ''],
+      ['name', 'String', ''],
+      ['count', 'Integer', ''],
+      ['height', 'Real', ''],
+      ['observed', 'Date', ''],
+    ]);
     expect(layer('points_gpkg').fields[0]).toMatchObject({ is_not_null: true, is_unique: true });
   });
 
@@ -189,7 +214,8 @@ describe('qgis/process_projectfile.py on a .qgs with GeoPackage, GeoJSON, broken
 describe('qgis/fieldbase_qgis/datasource.py', () => {
   /** without_credentials() of each source, run by the QGIS Python (it needs no QGIS). */
   function withoutCredentials(sources: string[]): string[] {
-    const code = 'import json, sys\nfrom fieldbase_qgis.datasource import without_credentials\nprint(json.dumps([without_credentials(s) for s in json.load(sys.stdin)]))';
+    const code =
+      'import json, sys\nfrom fieldbase_qgis.datasource import without_credentials\nprint(json.dumps([without_credentials(s) for s in json.load(sys.stdin)]))';
     const run = spawnSync(QGIS_PYTHON, ['-c', code], { cwd: QGIS_SCRIPTS, input: JSON.stringify(sources), encoding: 'utf8' });
     expect(run.stderr).toBe('');
     return JSON.parse(run.stdout);
@@ -197,9 +223,15 @@ describe('qgis/fieldbase_qgis/datasource.py', () => {
 
   it('removes user names and passwords from database, web and URL sources and keeps the rest', () => {
     const cases: [string, string][] = [
-      [String.raw`dbname='gis' host=db port=5432 user='alice' password='it\'s secret' sslmode=disable table="a"."b" (geom)`, `dbname='gis' host=db port=5432 sslmode=disable table="a"."b" (geom)`],
+      [
+        String.raw`dbname='gis' host=db port=5432 user='alice' password='it\'s secret' sslmode=disable table="a"."b" (geom)`,
+        `dbname='gis' host=db port=5432 sslmode=disable table="a"."b" (geom)`,
+      ],
       ['dbname=gis user=alice password=plain host=db', 'dbname=gis host=db'],
-      ['contextualWMSLegend=0&crs=EPSG:3857&password=pw&url=https://example.com/wms&username=alice', 'contextualWMSLegend=0&crs=EPSG:3857&url=https://example.com/wms'],
+      [
+        'contextualWMSLegend=0&crs=EPSG:3857&password=pw&url=https://example.com/wms&username=alice',
+        'contextualWMSLegend=0&crs=EPSG:3857&url=https://example.com/wms',
+      ],
       ['url=https://alice:pw@example.com/wfs?typename=x', 'url=https://example.com/wfs?typename=x'],
       ['type=xyz&url=https%3A%2F%2Falice%3Apw%40tiles.example.com%2F%7Bz%7D', 'type=xyz&url=https%3A%2F%2Ftiles.example.com%2F%7Bz%7D'],
       ["authcfg=abc1234 dbname='gis' host=db", "authcfg=abc1234 dbname='gis' host=db"],
@@ -227,7 +259,11 @@ describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', 
     expect(run.result!.feedback.error).toBeUndefined();
     const details = run.result!.project_details;
     expect(details.project_name).toBe('Survey 2026');
-    expect(Object.values(details.layers_by_id).map((layer: any) => [layer.name, layer.is_valid, layer.filename]).sort()).toEqual([
+    expect(
+      Object.values(details.layers_by_id)
+        .map((layer: any) => [layer.name, layer.is_valid, layer.filename])
+        .sort(),
+    ).toEqual([
       ['lines', true, 'lines.geojson'],
       ['points', true, 'points.gpkg'],
     ]);
@@ -242,7 +278,9 @@ describe('qgis/process_projectfile.py on a .qgz without a saved canvas extent', 
 
   it('falls back to the full extent of the layers for the extent and the thumbnail', () => {
     // The data itself: 7.0–7.05, 46.0–46.05.
-    expect(run.result!.project_details.extent).toBe('POLYGON((7 46, 7.04999999999999982 46, 7.04999999999999982 46.04999999999999716, 7 46.04999999999999716, 7 46))');
+    expect(run.result!.project_details.extent).toBe(
+      'POLYGON((7 46, 7.04999999999999982 46, 7.04999999999999982 46.04999999999999716, 7 46.04999999999999716, 7 46))',
+    );
     expect(pngSize(fs.readFileSync(path.join(run.workdir, run.result!.thumbnail)))).toEqual({ width: 100, height: 100 });
   });
 
@@ -295,7 +333,10 @@ describe('qgis/process_projectfile.py failures: result.json says why, exit 0', (
     expect(run.result!.feedback.error).toContain(name);
     expect(run.result!.feedback.error).not.toContain(run.workdir);
     // QGIS started, then the project check failed and the steps after it never ran.
-    expect(run.result!.feedback.steps.map((step: any) => [step.id, step.stage])).toEqual([['start_qgis', 2], ['project_validity_check', 1]]);
+    expect(run.result!.feedback.steps.map((step: any) => [step.id, step.stage])).toEqual([
+      ['start_qgis', 2],
+      ['project_validity_check', 1],
+    ]);
   });
 
   it('a project file missing from files/ is FILE_NOT_FOUND', async () => {
@@ -304,7 +345,7 @@ describe('qgis/process_projectfile.py failures: result.json says why, exit 0', (
     expect(run.result!.feedback.error).toContain('gone/project.qgs');
   });
 
-  it('without QGIS\'s Python API the job is MISSING_QGIS, naming the packages', async () => {
+  it("without QGIS's Python API the job is MISSING_QGIS, naming the packages", async () => {
     // -S leaves out site-packages, where Debian puts the qgis module.
     const run = await job({ project_file: 'project.qgs' }, undefined, { pythonArgs: ['-S'] });
     failed(run, 'MISSING_QGIS');

@@ -53,13 +53,20 @@ describe('races', () => {
 
   const api = () => request(base);
   const createProject = async (token: string, name: string, owner?: string): Promise<string> => {
-    const res = await api().post(PROJECTS).set(auth(token)).send(owner ? { name, owner } : { name });
+    const res = await api()
+      .post(PROJECTS)
+      .set(auth(token))
+      .send(owner ? { name, owner } : { name });
     expectStatus(res, 201);
     return res.body.id;
   };
   const upload = (token: string, projectId: string, file: string, content: Buffer) =>
-    api().post(`/api/v1/files/${projectId}/${file}/`).set(auth(token)).attach('file', content, { filename: file.split('/').pop()!, contentType: 'application/octet-stream' });
-  const setQuota = async (username: string, bytes: number) => expectStatus(await api().patch(`/api/v1/users/${username}/`).set(auth(admin)).send({ storage_quota_bytes: bytes }), 200);
+    api()
+      .post(`/api/v1/files/${projectId}/${file}/`)
+      .set(auth(token))
+      .attach('file', content, { filename: file.split('/').pop()!, contentType: 'application/octet-stream' });
+  const setQuota = async (username: string, bytes: number) =>
+    expectStatus(await api().patch(`/api/v1/users/${username}/`).set(auth(admin)).send({ storage_quota_bytes: bytes }), 200);
   const storageUsed = async (username: string): Promise<number> => {
     const res = await api().get(`/api/v1/users/${username}/`).set(auth(admin));
     expectStatus(res, 200);
@@ -102,12 +109,19 @@ describe('races', () => {
       expectNo5xx(answers);
       expect(answers.filter((res) => res.status === 201)).toHaveLength(1);
       for (const res of answers.filter((res) => res.status !== 201)) expectError(res, 400, 'project_already_exists');
-      expect(await t.sql(`SELECT 1 FROM projects p JOIN accounts a ON a.id = p.owner_id WHERE a.username = 'namesake' AND p.name = $1`, [name])).toHaveLength(1);
+      expect(await t.sql(`SELECT 1 FROM projects p JOIN accounts a ON a.id = p.owner_id WHERE a.username = 'namesake' AND p.name = $1`, [name])).toHaveLength(
+        1,
+      );
 
       // An organization's account, two people with the right to create there.
       const orgName = `org-same-name-${round}`;
       const orgAnswers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => api().post(PROJECTS).set(auth(i % 2 ? orgOwner : orgAdmin)).send({ name: orgName, owner: 'namesake_org' })),
+        Array.from({ length: 20 }, (_, i) =>
+          api()
+            .post(PROJECTS)
+            .set(auth(i % 2 ? orgOwner : orgAdmin))
+            .send({ name: orgName, owner: 'namesake_org' }),
+        ),
       );
       expectNo5xx(orgAnswers);
       expect(orgAnswers.filter((res) => res.status === 201)).toHaveLength(1);
@@ -137,7 +151,11 @@ describe('races', () => {
       const requests = shuffled(
         [
           ...offered.map((id) => ({ kind: 'transfer' as const, id, send: () => api().patch(`${PROJECTS}${id}/`).set(auth(giver)).send({ owner: takerName }) })),
-          ...Array.from({ length: 12 }, (_, i) => ({ kind: 'upload' as const, id: `upload-${i}.bin`, send: () => upload(taker, inbox, `upload-${i}.bin`, Buffer.alloc(UPLOAD, i)) })),
+          ...Array.from({ length: 12 }, (_, i) => ({
+            kind: 'upload' as const,
+            id: `upload-${i}.bin`,
+            send: () => upload(taker, inbox, `upload-${i}.bin`, Buffer.alloc(UPLOAD, i)),
+          })),
         ],
         round + 1,
       );
@@ -186,7 +204,10 @@ describe('races', () => {
       const requests = shuffled(
         members.flatMap((member) => [
           { kind: 'remove' as const, send: () => api().delete(`/api/v1/members/${org}/${member}/`).set(auth(owner)) },
-          { kind: 'add' as const, send: () => api().post(`/api/v1/collaborators/${projectId}/`).set(auth(owner)).send({ collaborator: member, role: 'editor' }) },
+          {
+            kind: 'add' as const,
+            send: () => api().post(`/api/v1/collaborators/${projectId}/`).set(auth(owner)).send({ collaborator: member, role: 'editor' }),
+          },
         ]),
         round + 100,
       );
@@ -225,11 +246,15 @@ describe('races', () => {
       for (const version of entry.versions) expect(sent.has(version.md5sum)).toBe(true);
       const project = await api().get(`${PROJECTS}${projectId}/`).set(auth(token));
       expect(project.body.file_storage_bytes).toBe(entry.versions.reduce((sum: number, v: { size: number }) => sum + v.size, 0));
-      const download = await api().get(`/api/v1/files/${projectId}/${file}/`).set(auth(token)).buffer(true).parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const download = await api()
+        .get(`/api/v1/files/${projectId}/${file}/`)
+        .set(auth(token))
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       expectStatus(download, 200);
       expect(md5(download.body)).toBe(entry.md5sum);
       await expectStorageAgrees();
@@ -242,7 +267,11 @@ describe('races', () => {
       const projectId = await createProject(token, `doomed-${round}`);
       const uploads = Array.from({ length: 20 }, (_, i) =>
         i % 4 === 3
-          ? () => api().post(`${PROJECTS}${projectId}/thumbnail/`).set(auth(token)).attach('thumbnail', PNG, { filename: 'thumbnail.png', contentType: 'image/png' })
+          ? () =>
+              api()
+                .post(`${PROJECTS}${projectId}/thumbnail/`)
+                .set(auth(token))
+                .attach('thumbnail', PNG, { filename: 'thumbnail.png', contentType: 'image/png' })
           : () => upload(token, projectId, `DCIM/photo-${i}.jpg`, Buffer.alloc(64 * 1024, i)),
       );
       const remove = () => api().delete(`${PROJECTS}${projectId}/`).set(auth(token));
@@ -268,7 +297,14 @@ describe('races', () => {
     for (let round = 0; round < 6; round++) {
       const username = `vanishing_${round}`;
       const token = await t.createPerson(username);
-      const creates = Array.from({ length: 12 }, (_, i) => () => api().post(PROJECTS).set(auth(token)).send({ name: `p-${i}` }));
+      const creates = Array.from(
+        { length: 12 },
+        (_, i) => () =>
+          api()
+            .post(PROJECTS)
+            .set(auth(token))
+            .send({ name: `p-${i}` }),
+      );
       const remove = () => api().delete(`/api/v1/users/${username}/`).set(auth(admin));
       const at = round * 2;
       const sends = [...creates.slice(0, at), remove, ...creates.slice(at)];
@@ -301,6 +337,8 @@ describe('races', () => {
       }
     }
     // Both outcomes are allowed; which one a round gets depends on the interleaving.
-    console.log(`person deleted while creating: ${outcomes.deleted} rounds deleted, ${outcomes.refused} refused; creates answered ${JSON.stringify(createStatuses)}`);
+    console.log(
+      `person deleted while creating: ${outcomes.deleted} rounds deleted, ${outcomes.refused} refused; creates answered ${JSON.stringify(createStatuses)}`,
+    );
   });
 });

@@ -54,7 +54,6 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
-
 describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let pool: pg.Pool;
@@ -73,7 +72,12 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
   const plain = (apiPath: string) => `${nginx.url}/plain/api/v1/${apiPath}`;
   const authed = (extra: Record<string, string> = {}) => ({ Authorization: `Token ${token}`, ...extra });
   const login = (url: string, username: string, password: string, from: string) =>
-    send(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username, password }).toString(), from });
+    send(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username, password }).toString(),
+      from,
+    });
   const createPerson = async (username: string) => {
     const res = await send(cloud('users/'), {
       method: 'POST',
@@ -229,7 +233,7 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
   describe('the request log (spec §9)', () => {
     const logLine = async (requestId: string) => JSON.parse(await trusted.line(`"request_id":"${requestId}"`));
 
-    it('logs the path the server serves and the client\'s X-Request-Id, which nginx and the server echo and log', async () => {
+    it("logs the path the server serves and the client's X-Request-Id, which nginx and the server echo and log", async () => {
       const res = await send(cloud('projects/?limit=1'), { headers: authed({ 'X-Request-Id': 'proxy-log-1' }) });
       expect(res.status).toBe(200);
       expect(res.headers['x-request-id']).toBe('proxy-log-1');

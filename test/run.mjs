@@ -7,13 +7,28 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
-const STORAGE_FILES = ['test/files-upload.e2e.spec.ts', 'test/files-accounting.e2e.spec.ts', 'test/files-download.e2e.spec.ts', 'test/files-delete.e2e.spec.ts', 'test/files-etag.e2e.spec.ts', 'test/files-qgis.e2e.spec.ts', 'test/projects-create.e2e.spec.ts', 'test/projects-update.e2e.spec.ts', 'test/projects-transfer-delete.e2e.spec.ts', 'test/projects-thumbnails.e2e.spec.ts', 'test/storage-cleaner.e2e.spec.ts'];
+const STORAGE_FILES = [
+  'test/files-upload.e2e.spec.ts',
+  'test/files-accounting.e2e.spec.ts',
+  'test/files-download.e2e.spec.ts',
+  'test/files-delete.e2e.spec.ts',
+  'test/files-etag.e2e.spec.ts',
+  'test/files-qgis.e2e.spec.ts',
+  'test/projects-create.e2e.spec.ts',
+  'test/projects-update.e2e.spec.ts',
+  'test/projects-transfer-delete.e2e.spec.ts',
+  'test/projects-thumbnails.e2e.spec.ts',
+  'test/storage-cleaner.e2e.spec.ts',
+];
 const args = process.argv.slice(2);
 
 function run(label, config, extraArgs, env, output) {
   console.log(`\n=== ${label} ===\n`);
   fs.rmSync(output, { force: true });
-  const result = spawnSync(process.execPath, [...jest, '--config', config, '--json', `--outputFile=${output}`, ...extraArgs], { stdio: 'inherit', env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, [...jest, '--config', config, '--json', `--outputFile=${output}`, ...extraArgs], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   let counts = { numPassedTests: 0, numFailedTests: 0, numTotalTests: 0, numRuntimeErrorTestSuites: 0 };
   try {
     counts = JSON.parse(fs.readFileSync(output, 'utf8'));
@@ -26,7 +41,8 @@ function run(label, config, extraArgs, env, output) {
 const runs = [];
 if (args.length === 0) runs.push(run('unit tests', 'test/jest.unit.config.json', [], {}, '.test-results-unit.json'));
 runs.push(run('tests, local storage', 'test/jest.config.json', args, {}, '.test-results-local.json'));
-if (args.length === 0) runs.push(run('storage tests, S3 storage', 'test/jest.config.json', STORAGE_FILES, { TEST_STORAGE_DRIVER: 's3' }, '.test-results-s3.json'));
+if (args.length === 0)
+  runs.push(run('storage tests, S3 storage', 'test/jest.config.json', STORAGE_FILES, { TEST_STORAGE_DRIVER: 's3' }, '.test-results-s3.json'));
 
 const sum = (key) => runs.reduce((total, { counts }) => total + (counts[key] ?? 0), 0);
 const merged = {
@@ -37,5 +53,7 @@ const merged = {
   success: runs.every((r) => r.ok),
 };
 fs.writeFileSync('.test-results.json', JSON.stringify(merged, null, 2));
-console.log(`\n${merged.numPassedTests} passed, ${merged.numFailedTests + merged.numRuntimeErrorTestSuites} failed (${runs.map((r) => r.counts.numTotalTests).join(" + ")} tests in ${runs.length} run(s))`);
+console.log(
+  `\n${merged.numPassedTests} passed, ${merged.numFailedTests + merged.numRuntimeErrorTestSuites} failed (${runs.map((r) => r.counts.numTotalTests).join(' + ')} tests in ${runs.length} run(s))`,
+);
 process.exit(merged.success ? 0 : 1);

@@ -421,7 +421,10 @@ describe('the HTTP API on S3 storage (STORAGE_DRIVER=s3)', () => {
     });
 
     it('a small file and an empty file round-trip too', async () => {
-      for (const [name, bytes] of [['notes.txt', Buffer.from('field notes\n')], ['empty.txt', Buffer.alloc(0)]] as const) {
+      for (const [name, bytes] of [
+        ['notes.txt', Buffer.from('field notes\n')],
+        ['empty.txt', Buffer.alloc(0)],
+      ] as const) {
         const up = await request(t.http).post(`/api/v1/files/${projectId}/${name}/`).set(auth(alice)).attach('file', bytes, name);
         expect(up.status).toBe(201);
         const res = await request(t.http).get(`/api/v1/files/${projectId}/${name}/`).set(auth(alice)).buffer(true).parse(binary);

@@ -18,7 +18,8 @@ async function waitForLockWaiters(db: pg.Pool, count: number, servers: ServerPro
     );
     if (rows[0].waiting >= count) return;
     const gone = servers.find((server) => server.exitCode !== null);
-    if (gone || Date.now() > deadline) throw new Error(`${rows[0].waiting} of ${count} instances wait for the migration lock:\n${servers.map((s) => s.output).join('\n')}`);
+    if (gone || Date.now() > deadline)
+      throw new Error(`${rows[0].waiting} of ${count} instances wait for the migration lock:\n${servers.map((s) => s.output).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -45,8 +46,7 @@ describe('two instances on one database and one storage (spec §9 scale-out)', (
       },
       body: options.json !== undefined ? JSON.stringify(options.json) : options.form,
     });
-  const login = (server: ServerProcess, username: string, password: string) =>
-    call(server, 'POST', '/auth/login/', { json: { username, password } });
+  const login = (server: ServerProcess, username: string, password: string) => call(server, 'POST', '/auth/login/', { json: { username, password } });
   const tokenFrom = async (server: ServerProcess, username: string, password: string) => {
     const res = await login(server, username, password);
     expect(res.status).toBe(200);
@@ -55,7 +55,10 @@ describe('two instances on one database and one storage (spec §9 scale-out)', (
   let adminToken: string | null = null;
   const createPerson = async (server: ServerProcess, username: string) => {
     adminToken ??= await tokenFrom(server, ADMIN.username, ADMIN.password);
-    const res = await call(server, 'POST', '/users/', { token: adminToken, json: { username, password: `${username}-password`, email: `${username}@example.com` } });
+    const res = await call(server, 'POST', '/users/', {
+      token: adminToken,
+      json: { username, password: `${username}-password`, email: `${username}@example.com` },
+    });
     expect(res.status).toBe(201);
   };
 

@@ -86,7 +86,10 @@ describe('secrets never reach the log', () => {
     for (let i = 0; i < 4; i++) expect((await post('/auth/login/', json({ username: 'walter', password: secrets.wrongPassword }))).status).toBe(401);
     // A password in the query string and one in a body that does not parse.
     expect((await post(`/auth/login/?username=walter&password=${secrets.queryPassword}`, {})).status).toBe(400);
-    const malformed = await post('/auth/login/', { headers: { 'Content-Type': 'application/json' }, body: `{"username": "walter", "password": "${secrets.malformedBodyPassword}"` });
+    const malformed = await post('/auth/login/', {
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"username": "walter", "password": "${secrets.malformedBodyPassword}"`,
+    });
     expect(malformed.status).toBe(400);
     expect((await post('/auth/logout/', { headers: { Authorization: `Token ${adminToken}` } })).status).toBe(200);
 
@@ -96,7 +99,11 @@ describe('secrets never reach the log', () => {
     const logged = output.split('\n').filter((line) => line.includes('"path":"/api/v1/auth/login/"'));
     expect(logged.length).toBeGreaterThanOrEqual(8);
     expect(output).toContain('"status":401');
-    expect(Object.entries(secrets).filter(([, secret]) => output.includes(secret)).map(([name]) => name)).toEqual([]);
+    expect(
+      Object.entries(secrets)
+        .filter(([, secret]) => output.includes(secret))
+        .map(([name]) => name),
+    ).toEqual([]);
     // Nor the stored hashes of passwords.
     expect(output).not.toMatch(/scrypt\$|pbkdf2_|argon2/);
   });
@@ -115,7 +122,16 @@ function expectSecurityHeaders(res: { status: number; headers: Record<string, un
     frameAncestors: /frame-ancestors 'none'/.test(String(h['content-security-policy'])),
     defaultSrc: /default-src 'self'/.test(String(h['content-security-policy'])),
   };
-  expect(seen).toEqual({ what, nosniff: 'nosniff', frame: 'DENY', referrer: 'no-referrer', poweredBy: undefined, hsts: undefined, frameAncestors: true, defaultSrc: true });
+  expect(seen).toEqual({
+    what,
+    nosniff: 'nosniff',
+    frame: 'DENY',
+    referrer: 'no-referrer',
+    poweredBy: undefined,
+    hsts: undefined,
+    frameAncestors: true,
+    defaultSrc: true,
+  });
 }
 
 describe('security headers, CORS and body limits', () => {
@@ -156,7 +172,12 @@ describe('security headers, CORS and body limits', () => {
     expectSecurityHeaders(await request(t.http).get('/api/v1/no-such-route/'), '404');
     expectSecurityHeaders(await request(t.http).delete('/api/v1/status/'), '405');
     expectSecurityHeaders(await request(t.http).get('/api/v1/auth/user/'), '401');
-    expectSecurityHeaders(await request(t.http).post('/api/v1/auth/login/').send({ username: 'x'.repeat(MAX_BODY_BYTES + 1) }), '413');
+    expectSecurityHeaders(
+      await request(t.http)
+        .post('/api/v1/auth/login/')
+        .send({ username: 'x'.repeat(MAX_BODY_BYTES + 1) }),
+      '413',
+    );
     expectSecurityHeaders(await request(t.http).post('/api/v1/auth/login/').type('text/plain').send('x'), '415');
     expectSecurityHeaders(await request(t.http).delete(`/api/v1/collaborators/${fixture.projects.fieldSurvey}/carol/`).set(auth(fixture.tokens.alice)), '204');
     const docs = await request(t.http).get('/api/v1/docs/');
@@ -223,7 +244,10 @@ describe('security headers, CORS and body limits', () => {
         const res = await request(closed.http).get('/api/v1/status/').set('Origin', 'https://allowed.example');
         expect(res.status).toBe(200);
         expect(res.headers['access-control-allow-origin']).toBeUndefined();
-        const preflight = await request(closed.http).options('/api/v1/auth/login/').set('Origin', 'https://allowed.example').set('Access-Control-Request-Method', 'POST');
+        const preflight = await request(closed.http)
+          .options('/api/v1/auth/login/')
+          .set('Origin', 'https://allowed.example')
+          .set('Access-Control-Request-Method', 'POST');
         expect(preflight.status).toBeLessThan(500);
         expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
       } finally {
@@ -258,10 +282,20 @@ describe('security headers, CORS and body limits', () => {
       for (const route of writes) {
         for (const body of bodies) {
           for (const chunked of [false, true]) {
-            const res = await rawRequest(target, { method: route.method, path: route.url, headers: { ...auth(route.token), 'Content-Type': body.contentType! }, body: body.body, chunked });
-            expect({ route: `${route.method} ${route.url}`, body: body.label, chunked, status: res.status, code: (res.body as { code?: string }).code }).toEqual(
-              expect.objectContaining({ status: 413, code: 'payload_too_large' }),
-            );
+            const res = await rawRequest(target, {
+              method: route.method,
+              path: route.url,
+              headers: { ...auth(route.token), 'Content-Type': body.contentType! },
+              body: body.body,
+              chunked,
+            });
+            expect({
+              route: `${route.method} ${route.url}`,
+              body: body.label,
+              chunked,
+              status: res.status,
+              code: (res.body as { code?: string }).code,
+            }).toEqual(expect.objectContaining({ status: 413, code: 'payload_too_large' }));
           }
         }
       }
@@ -270,7 +304,13 @@ describe('security headers, CORS and body limits', () => {
     it('keeps the login and logout routes to the same limit for multipart', async () => {
       const target = await listen(t);
       const body = multipart([['username', over]]);
-      const res = await rawRequest(target, { method: 'POST', path: '/api/v1/auth/login/', headers: { 'Content-Type': body.contentType! }, body: body.body, chunked: true });
+      const res = await rawRequest(target, {
+        method: 'POST',
+        path: '/api/v1/auth/login/',
+        headers: { 'Content-Type': body.contentType! },
+        body: body.body,
+        chunked: true,
+      });
       expect([res.status, (res.body as { code: string }).code]).toEqual([413, 'payload_too_large']);
     });
   });
@@ -286,7 +326,10 @@ describe('RATE_LIMIT_PER_MINUTE counts per client', () => {
   it('limits each client address on its own, on every route, before reading the body, with the envelope and the headers', async () => {
     const from = (ip: string) => request(t.http).get('/api/v1/status/').set('X-Forwarded-For', ip);
     expect([(await from('203.0.113.1')).status, (await from('203.0.113.1')).status]).toEqual([200, 200]);
-    const limited = await request(t.http).post('/api/v1/auth/login/').set('X-Forwarded-For', '203.0.113.1').send({ username: 'x'.repeat(2 * 1024 * 1024) });
+    const limited = await request(t.http)
+      .post('/api/v1/auth/login/')
+      .set('X-Forwarded-For', '203.0.113.1')
+      .send({ username: 'x'.repeat(2 * 1024 * 1024) });
     expectError(limited, 429, 'too_many_requests');
     expect(envelopeProblem(limited.status, limited.headers['content-type'], limited.body)).toBeNull();
     expectSecurityHeaders(limited, '429');
@@ -388,14 +431,22 @@ describe('uploads never land outside the storage root', () => {
       // Stored as an ordinary project file: listed under its name, readable back byte for byte.
       const list = await request(t.http).get(`/api/v1/files/${projectId}/`).set(auth(fixture.tokens.alice));
       expect(list.body.map((file: { name: string }) => file.name)).toContain(name);
-      const back = await rawRequest(target, { method: 'GET', path: `/api/v1/files/${projectId}/${name.split('/').map(encodeURIComponent).join('/')}/`, headers: auth(fixture.tokens.alice) });
+      const back = await rawRequest(target, {
+        method: 'GET',
+        path: `/api/v1/files/${projectId}/${name.split('/').map(encodeURIComponent).join('/')}/`,
+        headers: auth(fixture.tokens.alice),
+      });
       expect(back.text).toBe(`bytes for ${hostile}`);
     } else {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(envelopeProblem(res.status, res.headers['content-type'], res.body)).toBeNull();
     }
     // Reading and deleting through the same path never reach outside either.
-    const read = await rawRequest(target, { method: 'GET', path: `/api/v1/files/${projectId}/${hostile.replace(marker, '..%2f..%2f..%2f..%2fetc%2fpasswd')}/`, headers: auth(fixture.tokens.alice) });
+    const read = await rawRequest(target, {
+      method: 'GET',
+      path: `/api/v1/files/${projectId}/${hostile.replace(marker, '..%2f..%2f..%2f..%2fetc%2fpasswd')}/`,
+      headers: auth(fixture.tokens.alice),
+    });
     expect(read.status).toBeLessThan(500);
     expect(read.text).not.toMatch(/root:.*:0:0:/);
     expect(storedLayoutProblems()).toEqual([]);

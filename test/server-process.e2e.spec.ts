@@ -122,7 +122,9 @@ describe('the server process on the embedded PostgreSQL', () => {
     const database = await createTestDatabase();
     const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-external-'));
     try {
-      const server = await (await ServerProcess.start({ DATA_DIR: otherDir, DATABASE_URL: database.url, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'boss-password' })).ready();
+      const server = await (
+        await ServerProcess.start({ DATA_DIR: otherDir, DATABASE_URL: database.url, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'boss-password' })
+      ).ready();
       running.push(server);
       expect(server.output).not.toContain('embedded PostgreSQL');
       expect(fs.existsSync(path.join(otherDir, 'pg'))).toBe(false);

@@ -17,7 +17,10 @@ describe('DEFAULT_STORAGE_QUOTA_BYTES (spec §4.1, §9)', () => {
     const admin = await t.adminToken();
     const set = await request(t.http).patch('/api/v1/users/quota_default/').set(auth(admin)).send({ storage_quota_bytes: 678 });
     expect(set.body.storage_quota_bytes).toBe(678);
-    const created = await request(t.http).post('/api/v1/users/').set(auth(admin)).send({ username: 'quota_new', email: 'quota_new@example.com', password: 'long-enough' });
+    const created = await request(t.http)
+      .post('/api/v1/users/')
+      .set(auth(admin))
+      .send({ username: 'quota_new', email: 'quota_new@example.com', password: 'long-enough' });
     expect(created.body.storage_quota_bytes).toBe(12345);
   });
 });

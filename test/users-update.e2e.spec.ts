@@ -15,7 +15,10 @@ describe('Users (spec §4, §4.1, §7)', () => {
     plain = await t.createPerson('plain_pat');
   });
   afterAll(() => t.close());
-  const { create, getUser, patch } = usersApi(() => t, () => admin);
+  const { create, getUser, patch } = usersApi(
+    () => t,
+    () => admin,
+  );
 
   describe('GET /api/v1/users/{username}/', () => {
     beforeAll(async () => {
@@ -110,10 +113,20 @@ describe('Users (spec §4, §4.1, §7)', () => {
     });
 
     it("lets staff change anyone's names, email and password", async () => {
-      const res = await patch('quinn_other', { first_name: 'Quinn', last_name: 'Other', email: 'quinn.staffset@example.com', password: 'staff-chosen-pw' }, admin);
+      const res = await patch(
+        'quinn_other',
+        { first_name: 'Quinn', last_name: 'Other', email: 'quinn.staffset@example.com', password: 'staff-chosen-pw' },
+        admin,
+      );
       expect(res.status).toBe(200);
       expect(Object.keys(res.body)).toEqual(FULL_KEYS);
-      expect(res.body).toMatchObject({ username: 'quinn_other', full_name: 'Quinn Other', first_name: 'Quinn', last_name: 'Other', email: 'quinn.staffset@example.com' });
+      expect(res.body).toMatchObject({
+        username: 'quinn_other',
+        full_name: 'Quinn Other',
+        first_name: 'Quinn',
+        last_name: 'Other',
+        email: 'quinn.staffset@example.com',
+      });
       expect((await tryLogin(t, 'quinn_other', 'staff-chosen-pw')).status).toBe(200);
     });
 
@@ -142,12 +155,15 @@ describe('Users (spec §4, §4.1, §7)', () => {
       expect((await tryLogin(t, 'quinn_other', 'staff-chosen-pw')).status).toBe(200);
     });
 
-    it.each(['first_name', 'last_name', 'email', 'password'])('refuses a JSON null %s with 400 validation_error naming it, and changes nothing', async (field) => {
-      const before = (await getUser('pia_self', admin)).body;
-      expectError(await patch('pia_self', { [field]: null }, pia), 400, 'validation_error', field);
-      expectError(await patch('pia_self', { [field]: null }, admin), 400, 'validation_error', field);
-      expect((await getUser('pia_self', admin)).body).toEqual(before);
-    });
+    it.each(['first_name', 'last_name', 'email', 'password'])(
+      'refuses a JSON null %s with 400 validation_error naming it, and changes nothing',
+      async (field) => {
+        const before = (await getUser('pia_self', admin)).body;
+        expectError(await patch('pia_self', { [field]: null }, pia), 400, 'validation_error', field);
+        expectError(await patch('pia_self', { [field]: null }, admin), 400, 'validation_error', field);
+        expect((await getUser('pia_self', admin)).body).toEqual(before);
+      },
+    );
 
     it('refuses a JSON null is_active from staff with 400 naming it', async () => {
       expectError(await patch('quinn_other', { is_active: null }, admin), 400, 'validation_error', 'is_active');
@@ -272,7 +288,9 @@ describe('Users and their projects (spec §4.1, §8)', () => {
   it('reports storage_used_bytes as the sum of file_storage_bytes over the projects the person owns', async () => {
     const owner = await t.createPerson('storageuser');
     for (const name of ['a', 'b']) expect((await request(t.http).post('/api/v1/projects/').set(auth(owner)).send({ name })).status).toBe(201);
-    await t.sql(`UPDATE projects SET file_storage_bytes = CASE name WHEN 'a' THEN 1000 ELSE 234 END WHERE owner_id = (SELECT id FROM accounts WHERE username = 'storageuser')`);
+    await t.sql(
+      `UPDATE projects SET file_storage_bytes = CASE name WHEN 'a' THEN 1000 ELSE 234 END WHERE owner_id = (SELECT id FROM accounts WHERE username = 'storageuser')`,
+    );
     const me = await request(t.http).get('/api/v1/auth/user/').set(auth(owner));
     expect(me.body.storage_used_bytes).toBe(1234);
   });

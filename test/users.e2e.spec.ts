@@ -17,7 +17,10 @@ describe('Users (spec §4, §4.1, §7)', () => {
     plain = await t.createPerson('plain_pat');
   });
   afterAll(() => t.close());
-  const { create, getUser, patch } = usersApi(() => t, () => admin);
+  const { create, getUser, patch } = usersApi(
+    () => t,
+    () => admin,
+  );
 
   describe('POST /api/v1/users/', () => {
     it('answers 401 not_authenticated without a token', async () => {
@@ -53,7 +56,10 @@ describe('Users (spec §4, §4.1, §7)', () => {
     });
 
     it('creates a person from a form body, first and last name optional', async () => {
-      const res = await request(t.http).post('/api/v1/users/').set(auth(admin)).type('form')
+      const res = await request(t.http)
+        .post('/api/v1/users/')
+        .set(auth(admin))
+        .type('form')
         .send({ username: 'form_made', email: 'form_made@example.com', password: 'long-enough' });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ username: 'form_made', first_name: '', last_name: '', full_name: '', email: 'form_made@example.com' });
@@ -209,7 +215,8 @@ describe('Users (spec §4, §4.1, §7)', () => {
     beforeAll(async () => {
       // Created out of order, so an order by creation would show.
       for (const name of [...PAGER].reverse()) await create({ username: name, email: `${name}@example.com`, password: 'long-enough' });
-      for (const name of ['CaseHunter', 'under_score1', 'underxscore2']) await create({ username: name, email: `${name}@example.com`, password: 'long-enough' });
+      for (const name of ['CaseHunter', 'under_score1', 'underxscore2'])
+        await create({ username: name, email: `${name}@example.com`, password: 'long-enough' });
     });
 
     it('answers 401 not_authenticated without a token', async () => {

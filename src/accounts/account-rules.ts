@@ -2,8 +2,25 @@ import { ValidationFailed } from '../common/errors.js';
 
 /** Words that would collide with routes or with QFieldCloud's own names (spec §4), refused in any case. */
 export const RESERVED_NAMES = new Set([
-  'api', 'auth', 'collaborators', 'docs', 'files', 'members', 'openapi', 'organization', 'organizations', 'owner',
-  'project', 'projects', 'public', 'shared_datasets', 'status', 'team', 'teams', 'user', 'users',
+  'api',
+  'auth',
+  'collaborators',
+  'docs',
+  'files',
+  'members',
+  'openapi',
+  'organization',
+  'organizations',
+  'owner',
+  'project',
+  'projects',
+  'public',
+  'shared_datasets',
+  'status',
+  'team',
+  'teams',
+  'user',
+  'users',
 ]);
 
 const ACCOUNT_NAME = /^[A-Za-z][A-Za-z0-9_-]{2,149}$/;

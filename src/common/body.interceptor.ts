@@ -65,7 +65,8 @@ export class BodyInterceptor implements NestInterceptor {
             }
             const e = error as { code?: string; field?: string; message?: string };
             if (e.code === 'LIMIT_FIELD_VALUE') return reject(new PayloadTooLarge(this.maxBodyBytes));
-            if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT') return reject(new ValidationFailed({ [e.field ?? 'body']: ['File uploads are not accepted here'] }));
+            if (e.code === 'LIMIT_UNEXPECTED_FILE' || e.code === 'LIMIT_FILE_COUNT')
+              return reject(new ValidationFailed({ [e.field ?? 'body']: ['File uploads are not accepted here'] }));
             reject(new ValidationFailed({ body: [e.message ?? 'Malformed multipart body'] }, 'Malformed multipart body'));
           });
           req.on('data', count);

@@ -22,7 +22,10 @@ export class JsonLogger implements LoggerService {
 
   log(message: unknown, context?: string): void {
     // Nest's own start-up chatter (modules loaded, routes mapped) is debug detail, not news.
-    this.write(context && NEST_STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', { msg: String(message), context: typeof context === 'string' ? context : undefined });
+    this.write(context && NEST_STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', {
+      msg: String(message),
+      context: typeof context === 'string' ? context : undefined,
+    });
   }
   error(message: unknown, ...rest: unknown[]): void {
     const stack = rest.find((r) => typeof r === 'string' && r.includes('\n    at '));

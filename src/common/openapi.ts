@@ -1,5 +1,15 @@
 import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiHeader, ApiProperty, ApiQuery, ApiResponse, DocumentBuilder, getSchemaPath, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiHeader,
+  ApiProperty,
+  ApiQuery,
+  ApiResponse,
+  DocumentBuilder,
+  getSchemaPath,
+  SwaggerModule,
+  type OpenAPIObject,
+} from '@nestjs/swagger';
 import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 
 /** Every error code of spec §2, with when it is sent: the descriptions of the error responses are built from these. */
@@ -102,7 +112,12 @@ export const ApiStoredFile = (description: string, content: Record<string, { sch
   };
   const rangeDecorators = [
     ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-99`; anything else serves the whole file' }),
-    ApiResponse({ status: 206, description: 'The requested byte range', headers: { ...headers, 'Content-Range': { description: '`bytes start-end/size`', schema: { type: 'string' } } }, content }),
+    ApiResponse({
+      status: 206,
+      description: 'The requested byte range',
+      headers: { ...headers, 'Content-Range': { description: '`bytes start-end/size`', schema: { type: 'string' } } },
+      content,
+    }),
     ApiResponse({ status: 416, ...errorResponse(416) }),
   ];
   return applyDecorators(
@@ -148,7 +163,8 @@ export const ApiList = (types: Type<unknown> | Type<unknown>[]) =>
       name: 'offset',
       required: false,
       schema: { type: 'integer', minimum: 0 },
-      description: 'Items to skip, a non-negative integer of any size (default 0); past the end: []. Ignored without a positive limit, unless MAX_PAGE_LIMIT is set',
+      description:
+        'Items to skip, a non-negative integer of any size (default 0); past the end: []. Ignored without a positive limit, unless MAX_PAGE_LIMIT is set',
     }),
   );
 
@@ -156,10 +172,13 @@ export const ApiList = (types: Type<unknown> | Type<unknown>[]) =>
 const PATH_PARAMETERS: Record<string, Omit<ParameterObject, 'name' | 'in'>> = {
   projectId: { description: 'The project id: a UUID (upper case accepted); anything else is 400', schema: { type: 'string', format: 'uuid' } },
   organization: { description: "The organization's name, case-insensitive", schema: { type: 'string' } },
-  team: { description: "The team's short name (without \"@organization/\"), case-insensitive", schema: { type: 'string' } },
+  team: { description: 'The team\'s short name (without "@organization/"), case-insensitive', schema: { type: 'string' } },
   username: { description: 'An account name, case-insensitive', schema: { type: 'string' } },
   jobId: { description: 'The job id: a UUID (upper case accepted); anything else is 400', schema: { type: 'string', format: 'uuid' } },
-  path: { description: 'Relative file path with "/" separators (URL-encoded); no empty, "." or ".." segment, at most 1024 characters', schema: { type: 'string' } },
+  path: {
+    description: 'Relative file path with "/" separators (URL-encoded); no empty, "." or ".." segment, at most 1024 characters',
+    schema: { type: 'string' },
+  },
 };
 
 const TAGS = [

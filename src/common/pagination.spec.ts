@@ -59,7 +59,8 @@ describe('page requests (spec §7)', () => {
 });
 
 describe('page links (spec §7)', () => {
-  const url = (originalUrl: string, limit: number, offset: number | null) => pageUrl({ originalUrl } as Request, BigInt(limit), offset === null ? null : BigInt(offset));
+  const url = (originalUrl: string, limit: number, offset: number | null) =>
+    pageUrl({ originalUrl } as Request, BigInt(limit), offset === null ? null : BigInt(offset));
 
   it('keeps the path and the other parameters, replacing limit and offset', () => {
     expect(url('/api/v1/projects/?search=lake&limit=10&offset=10', 10, 20)).toBe('/api/v1/projects/?search=lake&limit=10&offset=20');

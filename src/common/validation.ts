@@ -42,8 +42,7 @@ export function parseBoolean(value: unknown): unknown {
 export const ToBoolean = () => Transform(({ value }) => parseBoolean(value));
 
 /** Form fields arrive as strings: this turns a whole-number string into a number and leaves anything else for the validator to refuse. */
-export const ToInteger = () =>
-  Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value));
+export const ToInteger = () => Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value));
 
 /** Form bodies may send an empty value for "unset": that means null for nullable fields. */
 export const EmptyAsNull = () => Transform(({ value }) => (value === '' ? null : value));

@@ -40,8 +40,24 @@ describe('configuration from the environment (spec §9)', () => {
 
   it('reads the worker settings (spec §13)', () => {
     expect(
-      loadConfig({ WORKER: 'false', WORKER_CONCURRENCY: '4', JOB_TIMEOUT_SECONDS: '30', JOB_MEMORY_MB: '2000', QGIS_PYTHON: '/opt/qgis/bin/python3', JOB_LOG_RETENTION_DAYS: '7', JOB_LEASE_SECONDS: '10' }),
-    ).toMatchObject({ worker: false, workerConcurrency: 4, jobTimeoutSeconds: 30, jobMemoryMb: 2000, qgisPython: '/opt/qgis/bin/python3', jobLogRetentionDays: 7, jobLeaseSeconds: 10 });
+      loadConfig({
+        WORKER: 'false',
+        WORKER_CONCURRENCY: '4',
+        JOB_TIMEOUT_SECONDS: '30',
+        JOB_MEMORY_MB: '2000',
+        QGIS_PYTHON: '/opt/qgis/bin/python3',
+        JOB_LOG_RETENTION_DAYS: '7',
+        JOB_LEASE_SECONDS: '10',
+      }),
+    ).toMatchObject({
+      worker: false,
+      workerConcurrency: 4,
+      jobTimeoutSeconds: 30,
+      jobMemoryMb: 2000,
+      qgisPython: '/opt/qgis/bin/python3',
+      jobLogRetentionDays: 7,
+      jobLeaseSeconds: 10,
+    });
     expect(loadConfig({ WORKER: '0' }).worker).toBe(false);
     expect(loadConfig({ WORKER: 'True' }).worker).toBe(true);
   });

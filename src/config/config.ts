@@ -70,7 +70,10 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${variable} ${problem}`);
   }
 }
@@ -138,17 +141,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const corsOrigins = (): string[] => {
     const raw = read('CORS_ORIGINS');
     if (raw === null) return [];
-    return raw.split(',').map((origin) => origin.trim()).filter(Boolean).map((origin) => {
-      if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-        throw new ConfigError('CORS_ORIGINS', `must be a comma-separated list of origins like https://app.example.com, got "${origin}"`);
-      }
-      return origin;
-    });
+    return raw
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean)
+      .map((origin) => {
+        if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+          throw new ConfigError('CORS_ORIGINS', `must be a comma-separated list of origins like https://app.example.com, got "${origin}"`);
+        }
+        return origin;
+      });
   };
   const adminUsername = read('ADMIN_USERNAME');
   const adminPassword = read('ADMIN_PASSWORD');
   if ((adminUsername === null) !== (adminPassword === null)) {
-    throw new ConfigError(adminUsername === null ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD', 'must be set together with ' + (adminUsername === null ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME'));
+    throw new ConfigError(
+      adminUsername === null ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD',
+      'must be set together with ' + (adminUsername === null ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME'),
+    );
   }
   if (adminPassword !== null && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
 
@@ -164,14 +174,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     const endpoint = url('S3_ENDPOINT');
     const bucket = read('S3_BUCKET');
     if (bucket !== null && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      throw new ConfigError('S3_BUCKET', `must be a bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit), got "${bucket}"`);
+      throw new ConfigError(
+        'S3_BUCKET',
+        `must be a bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit), got "${bucket}"`,
+      );
     }
     const region = read('S3_REGION') ?? 'us-east-1';
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region)) throw new ConfigError('S3_REGION', `must be a region name like us-east-1, got "${region}"`);
     const accessKeyId = read('S3_ACCESS_KEY_ID');
     const secretAccessKey = read('S3_SECRET_ACCESS_KEY');
     if ((accessKeyId === null) !== (secretAccessKey === null)) {
-      throw new ConfigError(accessKeyId === null ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY', 'must be set together with ' + (accessKeyId === null ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'));
+      throw new ConfigError(
+        accessKeyId === null ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY',
+        'must be set together with ' + (accessKeyId === null ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'),
+      );
     }
     const forcePathStyle = boolean('S3_FORCE_PATH_STYLE', false);
     const rawPrefix = read('S3_PREFIX');
@@ -180,7 +196,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       const segments = rawPrefix.replace(/^\/+|\/+$/g, '').split('/');
       // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
       if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\x00-\x1f]/.test(segment))) {
-        throw new ConfigError('S3_PREFIX', `must be path segments separated by "/" (no empty, "." or ".." segment, no backslash or control character), got "${rawPrefix}"`);
+        throw new ConfigError(
+          'S3_PREFIX',
+          `must be path segments separated by "/" (no empty, "." or ".." segment, no backslash or control character), got "${rawPrefix}"`,
+        );
       }
       prefix = segments.join('/') + '/';
     }

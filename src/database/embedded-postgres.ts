@@ -49,7 +49,12 @@ export const ROOT_PLACE = '/var/lib/fieldbase';
 const COPY_STAMP = '.fieldbase-copy-of';
 
 /** `settings` are extra server settings (`-c name=value`), for the tests' throwaway cluster. */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log: Log; settings?: Record<string, string> }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log: Log;
+  settings?: Record<string, string>;
+}): Promise<EmbeddedPostgresHandle> {
   const { dataDir, log } = options;
   fs.mkdirSync(dataDir, { recursive: true });
   const runAs = postgresUser();
@@ -69,7 +74,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     fs.writeFileSync(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
   }
   if (!fs.existsSync(credentialsFile)) {
-    throw new EmbeddedPostgresError(`${credentialsFile} is missing, so the embedded PostgreSQL in ${clusterDir} cannot be opened. Restore it, or remove ${clusterDir} to start with an empty database.`);
+    throw new EmbeddedPostgresError(
+      `${credentialsFile} is missing, so the embedded PostgreSQL in ${clusterDir} cannot be opened. Restore it, or remove ${clusterDir} to start with an empty database.`,
+    );
   }
   const credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as Credentials;
 
@@ -152,7 +159,9 @@ function postgresUser(): RunAs {
   if (id('-u').status !== 0) {
     const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
     if (created.status !== 0) {
-      throw new EmbeddedPostgresError(`Running as root, the embedded PostgreSQL needs a system user "postgres", and creating it failed: ${created.stderr || created.error}`);
+      throw new EmbeddedPostgresError(
+        `Running as root, the embedded PostgreSQL needs a system user "postgres", and creating it failed: ${created.stderr || created.error}`,
+      );
     }
   }
   return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()), name: 'postgres' };
@@ -188,12 +197,16 @@ function reachableBinaries(binaries: Binaries, runAs: RunAs, log: Log): Binaries
         if (readText(stamp) !== version) throw error; // else another process finished the same copy first
       }
     } catch (error) {
-      throw new EmbeddedPostgresError(`Running as root, could not copy the PostgreSQL binaries to ${copy}, where the postgres user can reach them: ${(error as Error).message}`);
+      throw new EmbeddedPostgresError(
+        `Running as root, could not copy the PostgreSQL binaries to ${copy}, where the postgres user can reach them: ${(error as Error).message}`,
+      );
     }
   }
   const copied = { postgres: path.join(copy, 'bin', 'postgres'), initdb: path.join(copy, 'bin', 'initdb') };
   if (!canReach(runAs, copied.postgres)) {
-    throw new EmbeddedPostgresError(`The postgres user cannot reach the PostgreSQL binaries in ${native} nor their copy in ${copy}. Let it traverse the directories above ${copy}, or set DATABASE_URL to an external PostgreSQL.`);
+    throw new EmbeddedPostgresError(
+      `The postgres user cannot reach the PostgreSQL binaries in ${native} nor their copy in ${copy}. Let it traverse the directories above ${copy}, or set DATABASE_URL to an external PostgreSQL.`,
+    );
   }
   return copied;
 }
@@ -225,7 +238,9 @@ function placeCluster(dataDir: string, runAs: RunAs, log: Log): string {
     fs.writeFileSync(path.join(home, 'DATA_DIR'), `${fs.realpathSync(dataDir)}\n`); // whose cluster this is, for the operator
     fs.symlinkSync(path.join(home, 'pg'), path.join(dataDir, 'pg'));
   } catch (error) {
-    throw new EmbeddedPostgresError(`Running as root, could not place the cluster in ${home}, since the postgres user cannot reach DATA_DIR ${dataDir}: ${(error as Error).message}`);
+    throw new EmbeddedPostgresError(
+      `Running as root, could not place the cluster in ${home}, since the postgres user cannot reach DATA_DIR ${dataDir}: ${(error as Error).message}`,
+    );
   }
   log(`the postgres user cannot reach DATA_DIR ${dataDir}: its cluster goes to ${home}/pg, linked from ${path.join(dataDir, 'pg')}`);
   return path.join(home, 'pg');
@@ -270,8 +285,16 @@ async function initdb(binary: string, clusterDir: string, credentials: Credentia
       fs.chownSync(clusterDir, runAs.uid, runAs.gid!);
       fs.chownSync(passwordFile, runAs.uid, runAs.gid!);
     }
-    const args = [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${credentials.user}`, `--pwfile=${passwordFile}`,
-      '--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C', '--no-instructions'];
+    const args = [
+      `--pgdata=${clusterDir}`,
+      '--auth=scram-sha-256',
+      `--username=${credentials.user}`,
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--lc-messages=C',
+      '--no-instructions',
+    ];
     const result = await run(binary, args, runAs);
     if (result.code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit ${result.code}): ${result.output.trim()}`);
   } finally {
@@ -290,7 +313,14 @@ function run(binary: string, args: string[], runAs: RunAs): Promise<{ code: numb
   });
 }
 
-async function startServer(binary: string, clusterDir: string, port: number, runAs: RunAs, logFile: string, settings: Record<string, string>): Promise<ChildProcess> {
+async function startServer(
+  binary: string,
+  clusterDir: string,
+  port: number,
+  runAs: RunAs,
+  logFile: string,
+  settings: Record<string, string>,
+): Promise<ChildProcess> {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
   const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
@@ -365,7 +395,10 @@ async function recoverStaleCluster(dataDir: string, clusterDir: string, log: Log
     );
   }
   log(`stopping the PostgreSQL (pid ${lock.pid}) left running by a previous run that did not stop cleanly`);
-  for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGINT', 15_000],
+    ['SIGQUIT', 5_000],
+  ] as const) {
     try {
       process.kill(lock.pid, signal);
     } catch {

@@ -11,7 +11,8 @@ class StatusResponse {
   @ApiProperty({ enum: ['ok', 'error'] }) storage: 'ok' | 'error';
   @ApiProperty({
     enum: ['ok', 'missing_qgis', 'off'],
-    description: '`ok` while some worker polled for jobs in the last minute and starts QGIS; `missing_qgis` when the workers cannot start QGIS; `off` when none runs. Never decides the 503',
+    description:
+      '`ok` while some worker polled for jobs in the last minute and starts QGIS; `missing_qgis` when the workers cannot start QGIS; `off` when none runs. Never decides the 503',
   })
   worker: WorkerState;
 }
@@ -30,7 +31,8 @@ export class StatusController {
   @ApiOperation({
     operationId: 'getStatus',
     summary: 'Health of the database, the storage and the job worker (no authentication)',
-    description: '200 when the database and the storage answer; 503 with the failing part marked `error` otherwise. `worker` says whether jobs can run (it never makes a 503).',
+    description:
+      '200 when the database and the storage answer; 503 with the failing part marked `error` otherwise. `worker` says whether jobs can run (it never makes a 503).',
   })
   @ApiResponse({ status: 200, type: StatusResponse, description: 'Both are reachable' })
   @ApiResponse({ status: 503, type: StatusResponse, description: 'The failing part is marked "error"' })

@@ -6,7 +6,18 @@ import type { TestApp } from './test-app.js';
 
 export const LOGIN_PATHS = ['/api/v1/auth/login/', '/api/v1/auth/token/'] as const;
 export const LOGIN_FIELDS = ['token', 'expires_at', 'username', 'type', 'email', 'avatar_url', 'first_name', 'last_name', 'full_name'];
-export const PERSON_FIELDS = ['username', 'type', 'full_name', 'first_name', 'last_name', 'email', 'avatar_url', 'is_staff', 'storage_quota_bytes', 'storage_used_bytes'];
+export const PERSON_FIELDS = [
+  'username',
+  'type',
+  'full_name',
+  'first_name',
+  'last_name',
+  'email',
+  'avatar_url',
+  'is_staff',
+  'storage_quota_bytes',
+  'storage_used_bytes',
+];
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export const LOGGED_OUT = { detail: 'Successfully logged out.' };
 export const SDK_UA = 'sdk|py|1.0';

@@ -149,7 +149,9 @@ export function authzFixtures(t: TestApp) {
             };
           }),
         );
-      const thumbnails = projects.filter((p) => p.thumbnail).map((p) => ({ project: ids.get(p.name)!, key: `thumbnails/${ids.get(p.name)}/${randomUUID()}.png` }));
+      const thumbnails = projects
+        .filter((p) => p.thumbnail)
+        .map((p) => ({ project: ids.get(p.name)!, key: `thumbnails/${ids.get(p.name)}/${randomUUID()}.png` }));
       await inBatches([...versions, ...thumbnails], 16, (object) => t.storage.put(object.key, Readable.from(['bytes' in object ? object.bytes : TINY_PNG])));
       await t.sql(
         `WITH x AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[]) AS x(project, name, key, size, md5, sha256)),
@@ -177,7 +179,9 @@ export function authzFixtures(t: TestApp) {
            FROM unnest($1::uuid[], $2::text[]) AS x(project, key) WHERE p.id = x.project`,
         [thumbnails.map((th) => th.project), thumbnails.map((th) => th.key), createHash('md5').update(TINY_PNG).digest('hex')],
       );
-      await t.sql(`INSERT INTO jobs (project_id, type) SELECT unnest($1::uuid[]), 'process_projectfile'`, [projects.filter((p) => p.job).map((p) => ids.get(p.name))]);
+      await t.sql(`INSERT INTO jobs (project_id, type) SELECT unnest($1::uuid[]), 'process_projectfile'`, [
+        projects.filter((p) => p.job).map((p) => ids.get(p.name)),
+      ]);
       const packaged = await t.sql<{ id: string; project_id: string }>(
         `INSERT INTO jobs (project_id, type, status, started_at, finished_at, feedback)
          SELECT unnest($1::uuid[]), 'package', 'finished', now(), now(), '{"feedback_version": "2.0", "steps": [], "outputs": {}}'::jsonb RETURNING id, project_id`,
@@ -189,8 +193,14 @@ export function authzFixtures(t: TestApp) {
       await t.sql(
         `INSERT INTO package_files (job_id, project_id, name, size, md5, sha256, storage_key)
          SELECT x.job, x.project, 'data.gpkg', $3, $4, $5, x.key FROM unnest($1::uuid[], $2::uuid[], $6::text[]) AS x(job, project, key)`,
-        [packaged.map((job) => job.id), packaged.map((job) => job.project_id), packageBytes.length,
-         createHash('md5').update(packageBytes).digest('hex'), createHash('sha256').update(packageBytes).digest('hex'), packageKeys],
+        [
+          packaged.map((job) => job.id),
+          packaged.map((job) => job.project_id),
+          packageBytes.length,
+          createHash('md5').update(packageBytes).digest('hex'),
+          createHash('sha256').update(packageBytes).digest('hex'),
+          packageKeys,
+        ],
       );
       await t.sql(`UPDATE projects p SET data_last_packaged_at = now() WHERE p.id = ANY($1::uuid[])`, [packaged.map((job) => job.project_id)]);
       return ids;

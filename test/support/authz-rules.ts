@@ -63,8 +63,7 @@ export const ORGANIZATION_DEFAULT_ROLE: Role = 'reporter';
 export const TEAM_ROLE: Role = 'manager';
 
 /** A project of an organization when the caller's relation is through one; a person's project otherwise. */
-export const projectOwnerKind = (caller: Caller): 'person' | 'organization' =>
-  (CALLERS[caller] as CallerRelations).membership ? 'organization' : 'person';
+export const projectOwnerKind = (caller: Caller): 'person' | 'organization' => ((CALLERS[caller] as CallerRelations).membership ? 'organization' : 'person');
 
 export const ORIGINS = ['direct', 'organization', 'team', 'public'] as const;
 export type Origin = (typeof ORIGINS)[number];
@@ -75,10 +74,17 @@ export interface Access {
 
 /** The higher role; on equal roles the origin listed first in §6.1 wins. */
 const higher = (a: Access | null, b: Access | null): Access | null =>
-  a === null ? b
-  : b === null ? a
-  : ROLES.indexOf(a.role) !== ROLES.indexOf(b.role) ? (ROLES.indexOf(a.role) < ROLES.indexOf(b.role) ? a : b)
-  : ORIGINS.indexOf(a.origin) <= ORIGINS.indexOf(b.origin) ? a : b;
+  a === null
+    ? b
+    : b === null
+      ? a
+      : ROLES.indexOf(a.role) !== ROLES.indexOf(b.role)
+        ? ROLES.indexOf(a.role) < ROLES.indexOf(b.role)
+          ? a
+          : b
+        : ORIGINS.indexOf(a.origin) <= ORIGINS.indexOf(b.origin)
+          ? a
+          : b;
 
 /**
  * §6.2: every source that applies gives a candidate, the caller's role is the highest (with its
@@ -111,20 +117,20 @@ const _ = false;
  */
 //                                 admin manager editor reporter reader
 export const PROJECT_ACTIONS = {
-  read:                           [Y,    Y,      Y,     Y,       Y],
-  uploadThumbnail:                [Y,    Y,      Y,     Y,       _],
-  uploadFiles:                    [Y,    Y,      Y,     Y,       _],
-  modifyRestrictedFiles:          [Y,    Y,      _,     _,       _],
-  deleteFiles:                    [Y,    Y,      Y,     _,       _],
-  updateProject:                  [Y,    Y,      _,     _,       _],
-  transferOwner:                  [Y,    Y,      _,     _,       _],
-  manageCollaborators:            [Y,    Y,      _,     _,       _],
-  touchAdminCollaborator:         [Y,    _,      _,     _,       _],
-  deleteProject:                  [Y,    _,      _,     _,       _],
-  readJobs:                       [Y,    Y,      Y,     Y,       Y],
-  triggerPackage:                 [Y,    Y,      Y,     Y,       Y],
-  readPackages:                   [Y,    Y,      Y,     Y,       Y], // the latest package and its files
-  triggerJobs:                    [Y,    Y,      Y,     Y,       _], // process_projectfile, delta_apply
+  read: [Y, Y, Y, Y, Y],
+  uploadThumbnail: [Y, Y, Y, Y, _],
+  uploadFiles: [Y, Y, Y, Y, _],
+  modifyRestrictedFiles: [Y, Y, _, _, _],
+  deleteFiles: [Y, Y, Y, _, _],
+  updateProject: [Y, Y, _, _, _],
+  transferOwner: [Y, Y, _, _, _],
+  manageCollaborators: [Y, Y, _, _, _],
+  touchAdminCollaborator: [Y, _, _, _, _],
+  deleteProject: [Y, _, _, _, _],
+  readJobs: [Y, Y, Y, Y, Y],
+  triggerPackage: [Y, Y, Y, Y, Y],
+  readPackages: [Y, Y, Y, Y, Y], // the latest package and its files
+  triggerJobs: [Y, Y, Y, Y, _], // process_projectfile, delta_apply
 } as const satisfies Record<string, readonly [boolean, boolean, boolean, boolean, boolean]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;
 
@@ -137,11 +143,11 @@ export const mayOnProject = (role: Role | null, action: ProjectAction): boolean 
  */
 //                                 owner  admin  creator member outsider
 export const ORGANIZATION_ACTIONS = {
-  read:                           [Y,     Y,     Y,      Y,     _],
-  manage:                         [Y,     Y,     _,      _,     _],
-  handOver:                       [Y,     _,     _,      _,     _],
-  createProject:                  [Y,     Y,     Y,      _,     _],
-  delete:                         [Y,     _,     _,      _,     _],
+  read: [Y, Y, Y, Y, _],
+  manage: [Y, Y, _, _, _],
+  handOver: [Y, _, _, _, _],
+  createProject: [Y, Y, Y, _, _],
+  delete: [Y, _, _, _, _],
 } as const satisfies Record<string, readonly [boolean, boolean, boolean, boolean, boolean]>;
 export type OrganizationAction = keyof typeof ORGANIZATION_ACTIONS;
 

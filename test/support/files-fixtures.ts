@@ -115,7 +115,12 @@ export function filesApi(t: TestApp) {
     /** Uploads and fails loudly unless 201; returns the file object. */
     put: (token: string, projectId: string, file: string, content: Buffer) => putFile(t, token, projectId, file, content),
     /** GET of a file with the body kept as bytes. */
-    download: (token: string, projectId: string, file: string, options: { slash?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}) => {
+    download: (
+      token: string,
+      projectId: string,
+      file: string,
+      options: { slash?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {},
+    ) => {
       const req = request(t.http)
         .get(fileUrl(projectId, file, options.slash ?? true))
         .set(auth(token))
@@ -134,7 +139,9 @@ export function filesApi(t: TestApp) {
     },
     list: (token: string, projectId: string, query: Record<string, string> = {}) => request(t.http).get(`${FILES}${projectId}/`).query(query).set(auth(token)),
     remove: (token: string, projectId: string, file: string, options: { slash?: boolean; version?: string } = {}) => {
-      const req = request(t.http).delete(fileUrl(projectId, file, options.slash ?? true)).set(auth(token));
+      const req = request(t.http)
+        .delete(fileUrl(projectId, file, options.slash ?? true))
+        .set(auth(token));
       return options.version === undefined ? req : req.set('x-file-version', options.version);
     },
   };

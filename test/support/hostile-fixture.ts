@@ -47,7 +47,8 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
   await ok(as(tokens.alice).post('/api/v1/organizations/acme/teams/', { team: 'surveyors' }), 201, 'team surveyors');
   await ok(as(tokens.alice).post('/api/v1/organizations/acme/teams/surveyors/members/', { member: 'carol' }), 201, 'team member carol');
 
-  const project = async (token: string, body: object) => (await ok(as(token).post('/api/v1/projects/', body), 201, `project ${JSON.stringify(body)}`)).body.id as string;
+  const project = async (token: string, body: object) =>
+    (await ok(as(token).post('/api/v1/projects/', body), 201, `project ${JSON.stringify(body)}`)).body.id as string;
   const projects = {
     fieldSurvey: await project(tokens.alice, { name: 'field-survey', description: 'Tree survey 2026' }),
     forestInventory: await project(tokens.alice, { name: 'forest-inventory', owner: 'acme', is_public: true }),
@@ -55,7 +56,11 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
     sharedDatasets: await project(tokens.alice, { name: 'shared_datasets' }),
   };
   await ok(as(tokens.alice).post(`/api/v1/collaborators/${projects.fieldSurvey}/`, { collaborator: 'carol', role: 'editor' }), 201, 'collaborator carol');
-  await ok(as(tokens.alice).post(`/api/v1/collaborators/${projects.forestInventory}/`, { collaborator: '@acme/surveyors', role: 'reporter' }), 201, 'team collaborator');
+  await ok(
+    as(tokens.alice).post(`/api/v1/collaborators/${projects.forestInventory}/`, { collaborator: '@acme/surveyors', role: 'reporter' }),
+    201,
+    'team collaborator',
+  );
   await ok(as(tokens.bob).post(`/api/v1/collaborators/${projects.bobNotes}/`, { collaborator: 'dave', role: 'reader' }), 201, 'collaborator dave');
 
   const upload = (token: string, projectId: string, file: string, content: Buffer) =>
@@ -73,7 +78,11 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
   await upload(tokens.alice, projects.fieldSurvey, 'data/points.gpkg', Buffer.alloc(310, 2));
   await upload(tokens.alice, projects.forestInventory, 'forest.qgz', qgz('forest'));
   await upload(tokens.alice, projects.sharedDatasets, 'basemap.gpkg', Buffer.alloc(128, 3));
-  await ok(request(t.http).post(`/api/v1/projects/${projects.fieldSurvey}/thumbnail/`).set(auth(tokens.alice)).attach('thumbnail', TINY_PNG, 'thumb.png'), 204, 'thumbnail');
+  await ok(
+    request(t.http).post(`/api/v1/projects/${projects.fieldSurvey}/thumbnail/`).set(auth(tokens.alice)).attach('thumbnail', TINY_PNG, 'thumb.png'),
+    204,
+    'thumbnail',
+  );
 
   return {
     tokens: { alice: tokens.alice, bob: tokens.bob, admin },

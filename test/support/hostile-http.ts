@@ -85,7 +85,10 @@ export async function tableChecksums(t: TestApp, ignore: string[] = []): Promise
     sql = tables
       .filter(({ table_name }) => !ignore.includes(table_name))
       .map(({ table_name }) => {
-        const dropped = ignore.filter((entry) => entry.startsWith(`${table_name}.`)).map((entry) => ` - '${entry.slice(table_name.length + 1)}'`).join('');
+        const dropped = ignore
+          .filter((entry) => entry.startsWith(`${table_name}.`))
+          .map((entry) => ` - '${entry.slice(table_name.length + 1)}'`)
+          .join('');
         return `SELECT '${table_name}' AS name, count(*)::int AS rows, coalesce(sum(hashtextextended((to_jsonb(r)${dropped})::text, 0)), 0)::text AS sum FROM "${table_name}" r`;
       })
       .join(' UNION ALL ');

@@ -154,7 +154,10 @@ export function jsonText(value: unknown): string | undefined {
 }
 
 /** How deeply to nest a value: around MAX_NESTING, or far beyond it (thousands of levels overflowed the stack once). */
-export const nestingDepth = fc.oneof(fc.constantFrom(MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1, MAX_NESTING + 2), fc.integer({ min: MAX_NESTING + 1, max: 12_000 }));
+export const nestingDepth = fc.oneof(
+  fc.constantFrom(MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1, MAX_NESTING + 2),
+  fc.integer({ min: MAX_NESTING + 1, max: 12_000 }),
+);
 
 /** JSON text of a value nested `depth` arrays or objects deep. */
 export function deepJson(shape: 'arrays' | 'objects' | 'mixed', depth: number): string {
@@ -185,21 +188,62 @@ export const hostileUrlPiece: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Names of query parameters worth abusing on top of those a route declares. */
-export const EXTRA_QUERY_NAMES = ['limit', 'offset', 'q', 'search', 'ordering', 'include_public', 'include-public', 'owner', 'name', 'version', 'exclude_organizations', 'format', '__proto__', 'constructor[prototype][x]', 'limit[]', 'limit[a]', ''];
+export const EXTRA_QUERY_NAMES = [
+  'limit',
+  'offset',
+  'q',
+  'search',
+  'ordering',
+  'include_public',
+  'include-public',
+  'owner',
+  'name',
+  'version',
+  'exclude_organizations',
+  'format',
+  '__proto__',
+  'constructor[prototype][x]',
+  'limit[]',
+  'limit[a]',
+  '',
+];
 
 /** A query string: declared and extra names, hostile values, repeated and conflicting names, odd syntax. */
 export function hostileQuery(declared: string[]): fc.Arbitrary<string> {
   const names = [...new Set([...declared, ...EXTRA_QUERY_NAMES])];
-  const pair = fc.tuple(fc.constantFrom(...names), fc.oneof(hostileUrlPiece, fc.constantFrom('1', '2', '0', '', '-1', 'true'))).map(([k, v]) => `${encodePiece(k)}=${v}`);
-  const repeated = fc.tuple(fc.constantFrom(...names), fc.constantFrom(['1', '2'], ['true', 'false'], ['', 'x'], ['0', '99999999999999999999'])).map(([k, vs]) => vs.map((v) => `${encodePiece(k)}=${v}`).join('&'));
-  const odd = fc.constantFrom('&&', '=', '==', 'limit', 'limit=', '=1', 'a=1=2', '%=%', ';limit=1', 'limit=1;offset=2', '&limit=1&', `limit${'[a]'.repeat(2000)}=1`, `q${'[]'.repeat(500)}=1`);
+  const pair = fc
+    .tuple(fc.constantFrom(...names), fc.oneof(hostileUrlPiece, fc.constantFrom('1', '2', '0', '', '-1', 'true')))
+    .map(([k, v]) => `${encodePiece(k)}=${v}`);
+  const repeated = fc
+    .tuple(fc.constantFrom(...names), fc.constantFrom(['1', '2'], ['true', 'false'], ['', 'x'], ['0', '99999999999999999999']))
+    .map(([k, vs]) => vs.map((v) => `${encodePiece(k)}=${v}`).join('&'));
+  const odd = fc.constantFrom(
+    '&&',
+    '=',
+    '==',
+    'limit',
+    'limit=',
+    '=1',
+    'a=1=2',
+    '%=%',
+    ';limit=1',
+    'limit=1;offset=2',
+    '&limit=1&',
+    `limit${'[a]'.repeat(2000)}=1`,
+    `q${'[]'.repeat(500)}=1`,
+  );
   // limit and offset of every size: small, empty, past 64 bits, hundreds of digits, signed and scientific.
   const pagingValue = fc.oneof(fc.constantFrom('0', '1', '2', '3', '', '1e3', '%2B1', '-0', ...HUGE_INTEGERS), digits);
-  const paging = fc.tuple(fc.option(pagingValue), fc.option(pagingValue)).map(([limit, offset]) =>
-    [limit === null ? null : `limit=${limit}`, offset === null ? null : `offset=${offset}`].filter((part) => part !== null).join('&'),
-  );
+  const paging = fc
+    .tuple(fc.option(pagingValue), fc.option(pagingValue))
+    .map(([limit, offset]) =>
+      [limit === null ? null : `limit=${limit}`, offset === null ? null : `offset=${offset}`].filter((part) => part !== null).join('&'),
+    );
   return fc
-    .array(fc.oneof({ weight: 4, arbitrary: pair }, { weight: 2, arbitrary: repeated }, { weight: 2, arbitrary: paging }, { weight: 1, arbitrary: odd }), { minLength: 0, maxLength: 5 })
+    .array(fc.oneof({ weight: 4, arbitrary: pair }, { weight: 2, arbitrary: repeated }, { weight: 2, arbitrary: paging }, { weight: 1, arbitrary: odd }), {
+      minLength: 0,
+      maxLength: 5,
+    })
     .map((parts) => parts.join('&'));
 }
 
@@ -214,12 +258,19 @@ export interface BodySpec {
 
 const BOUNDARY = 'hostile-boundary-Xk2v';
 /** A multipart body with these text fields and files. */
-export function multipart(fields: Array<[string, string]>, files: Array<{ field: string; filename: string; content: Buffer; type?: string }> = [], boundary = BOUNDARY): BodySpec {
+export function multipart(
+  fields: Array<[string, string]>,
+  files: Array<{ field: string; filename: string; content: Buffer; type?: string }> = [],
+  boundary = BOUNDARY,
+): BodySpec {
   const parts: Buffer[] = [];
-  for (const [name, value] of fields) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name.replace(/["\r\n]/g, '_')}"\r\n\r\n${value}\r\n`));
+  for (const [name, value] of fields)
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name.replace(/["\r\n]/g, '_')}"\r\n\r\n${value}\r\n`));
   for (const file of files) {
     parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename.replace(/["\r\n]/g, '_')}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename.replace(/["\r\n]/g, '_')}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
       file.content,
       Buffer.from('\r\n'),
     );
@@ -229,14 +280,29 @@ export function multipart(fields: Array<[string, string]>, files: Array<{ field:
 }
 
 const formEncode = (pairs: Array<[string, string]>) => pairs.map(([k, v]) => `${encodePiece(k)}=${encodePiece(v)}`).join('&');
-const asFieldText = (value: unknown) => (typeof value === 'string' ? value : jsonText(value) ?? '');
+const asFieldText = (value: unknown) => (typeof value === 'string' ? value : (jsonText(value) ?? ''));
 
 /** A JSON/form/multipart object body with the route's fields set to hostile values (and strangers), some nested far too deep. */
 export function hostileObjectBody(fields: string[]): fc.Arbitrary<BodySpec> {
   const names = [...fields, '__proto__', 'constructor', 'id', 'is_staff', 'unknown_field'];
   const entries = fc.array(fc.tuple(fc.constantFrom(...names), hostileValue), { minLength: 0, maxLength: 6 });
-  const kinds = ['json', 'json-duplicate-keys', 'form', 'form-nested', 'multipart', 'multipart-duplicates', 'json-deep', 'form-deep', 'multipart-deep'] as const;
-  const deep = fc.record({ field: fc.constantFrom(...names), depth: nestingDepth, shape: fc.constantFrom('arrays', 'objects', 'mixed' as const), key: fc.constantFrom('[a]', '[0]', '[]') });
+  const kinds = [
+    'json',
+    'json-duplicate-keys',
+    'form',
+    'form-nested',
+    'multipart',
+    'multipart-duplicates',
+    'json-deep',
+    'form-deep',
+    'multipart-deep',
+  ] as const;
+  const deep = fc.record({
+    field: fc.constantFrom(...names),
+    depth: nestingDepth,
+    shape: fc.constantFrom('arrays', 'objects', 'mixed' as const),
+    key: fc.constantFrom('[a]', '[0]', '[]'),
+  });
   return fc.tuple(fc.constantFrom(...kinds), entries, deep).map(([kind, pairs, { field, depth, shape, key }]): BodySpec => {
     // A field name nested in brackets, e.g. name[a][a]…; "[]" appends, so it is only the last one.
     const deepName = `${field}${(key === '[]' ? '[a]' : key).repeat(Math.max(0, depth - 1))}${key}`;
@@ -255,23 +321,41 @@ export function hostileObjectBody(fields: string[]): fc.Arbitrary<BodySpec> {
       case 'form-deep':
         return {
           contentType: 'application/x-www-form-urlencoded',
-          body: Buffer.from([...pairs.map(([k, v]) => `${encodePiece(k)}=${encodePiece(asFieldText(v))}`), `${encodePiece(field)}${deepName.slice(field.length)}=1`].join('&')),
+          body: Buffer.from(
+            [...pairs.map(([k, v]) => `${encodePiece(k)}=${encodePiece(asFieldText(v))}`), `${encodePiece(field)}${deepName.slice(field.length)}=1`].join('&'),
+          ),
           label: `form with "${field}" nested ${depth} deep`,
         };
       case 'multipart-deep':
-        return { ...multipart([...pairs.map(([k, v]): [string, string] => [k, asFieldText(v)]), [deepName, '1']]), label: `multipart with "${field}" nested ${depth} deep` };
+        return {
+          ...multipart([...pairs.map(([k, v]): [string, string] => [k, asFieldText(v)]), [deepName, '1']]),
+          label: `multipart with "${field}" nested ${depth} deep`,
+        };
       case 'form':
         return { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(formEncode(pairs.map(([k, v]) => [k, asFieldText(v)]))), label: 'form' };
       case 'form-nested':
         return {
           contentType: 'application/x-www-form-urlencoded',
-          body: Buffer.from(pairs.map(([k, v], i) => `${encodePiece(k)}${['[]', '[a]', '[0][b]', ''][i % 4]}=${encodePiece(asFieldText(v))}&${encodePiece(k)}=2`).join('&')),
+          body: Buffer.from(
+            pairs.map(([k, v], i) => `${encodePiece(k)}${['[]', '[a]', '[0][b]', ''][i % 4]}=${encodePiece(asFieldText(v))}&${encodePiece(k)}=2`).join('&'),
+          ),
           label: 'form with nested and repeated names',
         };
       case 'multipart':
         return { ...multipart(pairs.map(([k, v]) => [k, asFieldText(v)])), label: 'multipart' };
       default:
-        return { ...multipart(pairs.flatMap(([k, v]) => [[k, asFieldText(v)], [k, 'second']] as Array<[string, string]>)), label: 'multipart with repeated fields' };
+        return {
+          ...multipart(
+            pairs.flatMap(
+              ([k, v]) =>
+                [
+                  [k, asFieldText(v)],
+                  [k, 'second'],
+                ] as Array<[string, string]>,
+            ),
+          ),
+          label: 'multipart with repeated fields',
+        };
     }
   });
 }
@@ -279,7 +363,11 @@ export function hostileObjectBody(fields: string[]): fc.Arbitrary<BodySpec> {
 /** Bodies that are not what they claim, or not what the route takes. */
 export function malformedBody(fields: string[]): fc.Arbitrary<BodySpec> {
   const field = fields[0] ?? 'name';
-  const json = (text: string | Buffer, label: string, contentType = 'application/json'): BodySpec => ({ contentType, body: Buffer.isBuffer(text) ? text : Buffer.from(text), label });
+  const json = (text: string | Buffer, label: string, contentType = 'application/json'): BodySpec => ({
+    contentType,
+    body: Buffer.isBuffer(text) ? text : Buffer.from(text),
+    label,
+  });
   return fc.constantFrom<BodySpec>(
     json('{"a":', 'truncated JSON'),
     json("{'a': 1}", 'single-quoted JSON'),
@@ -293,7 +381,7 @@ export function malformedBody(fields: string[]): fc.Arbitrary<BodySpec> {
     json('42', 'JSON number'),
     json('true', 'JSON true'),
     json(' ', 'JSON of whitespace'),
-    json('[' .repeat(500) + ']'.repeat(500), 'deeply nested JSON array'),
+    json('['.repeat(500) + ']'.repeat(500), 'deeply nested JSON array'),
     json(`{"${field}": ${'{"a":'.repeat(300)}1${'}'.repeat(300)}}`, 'deeply nested JSON object'),
     json('{"__proto__": {"is_staff": true}, "constructor": {"prototype": {"x": 1}}}', 'prototype pollution JSON'),
     json(`{"${field}": "\\u0000"}`, 'JSON with an escaped NUL'),
@@ -327,23 +415,39 @@ export function malformedBody(fields: string[]): fc.Arbitrary<BodySpec> {
 /** A body over `limit` bytes, in one of the accepted types, with or without Content-Length. */
 export function oversizedBody(limit: number, fields: string[]): fc.Arbitrary<BodySpec> {
   const field = fields[0] ?? 'name';
-  return fc.tuple(fc.constantFrom('json', 'form', 'multipart', 'multipart-many-fields'), fc.integer({ min: limit + 1, max: limit * 4 }), fc.boolean()).map(([kind, size, chunked]): BodySpec => {
-    const filler = 'x'.repeat(size);
-    switch (kind) {
-      case 'json':
-        return { contentType: 'application/json', body: Buffer.from(JSON.stringify({ [field]: filler })), chunked, label: `oversized JSON${chunked ? ', chunked' : ''}` };
-      case 'form':
-        return { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(`${field}=${filler}`), chunked, label: `oversized form${chunked ? ', chunked' : ''}` };
-      case 'multipart':
-        return { ...multipart([[field, filler]]), chunked, label: `oversized multipart field${chunked ? ', chunked' : ''}` };
-      default: {
-        // Many fields, each under the limit, together over it.
-        const each = Math.max(1, Math.floor(limit / 4));
-        const count = Math.ceil(size / each) + 1;
-        return { ...multipart(Array.from({ length: count }, (_, i) => [`${field}${i}`, 'y'.repeat(each)])), chunked, label: `multipart of ${count} fields over the limit together${chunked ? ', chunked' : ''}` };
+  return fc
+    .tuple(fc.constantFrom('json', 'form', 'multipart', 'multipart-many-fields'), fc.integer({ min: limit + 1, max: limit * 4 }), fc.boolean())
+    .map(([kind, size, chunked]): BodySpec => {
+      const filler = 'x'.repeat(size);
+      switch (kind) {
+        case 'json':
+          return {
+            contentType: 'application/json',
+            body: Buffer.from(JSON.stringify({ [field]: filler })),
+            chunked,
+            label: `oversized JSON${chunked ? ', chunked' : ''}`,
+          };
+        case 'form':
+          return {
+            contentType: 'application/x-www-form-urlencoded',
+            body: Buffer.from(`${field}=${filler}`),
+            chunked,
+            label: `oversized form${chunked ? ', chunked' : ''}`,
+          };
+        case 'multipart':
+          return { ...multipart([[field, filler]]), chunked, label: `oversized multipart field${chunked ? ', chunked' : ''}` };
+        default: {
+          // Many fields, each under the limit, together over it.
+          const each = Math.max(1, Math.floor(limit / 4));
+          const count = Math.ceil(size / each) + 1;
+          return {
+            ...multipart(Array.from({ length: count }, (_, i) => [`${field}${i}`, 'y'.repeat(each)])),
+            chunked,
+            label: `multipart of ${count} fields over the limit together${chunked ? ', chunked' : ''}`,
+          };
+        }
       }
-    }
-  });
+    });
 }
 
 /** Authorization headers a client should never get a 5xx for. */

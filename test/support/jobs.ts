@@ -14,7 +14,6 @@ export const ENDED = ['finished', 'failed'];
 /** supertest against an app in this process, or a server process's base URL (`http://host:port`). */
 export type Target = App | string;
 
-
 export async function createProject(http: Target, token: string, name: string): Promise<string> {
   const res = await request(http).post(`${API}/projects/`).set('Authorization', `Token ${token}`).send({ name });
   if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${JSON.stringify(res.body)}`);

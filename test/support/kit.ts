@@ -35,7 +35,8 @@ export async function eventually<T>(read: () => T | Promise<T>, check: (value: T
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 export function pngSize(png: Buffer): { width: number; height: number } {
-  if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || png.subarray(12, 16).toString('latin1') !== 'IHDR') throw new Error('not a PNG');
+  if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || png.subarray(12, 16).toString('latin1') !== 'IHDR')
+    throw new Error('not a PNG');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
@@ -46,7 +47,12 @@ export function s3Etag(bytes: Buffer): string {
   const part = 8 * 1024 * 1024;
   if (bytes.length <= part) return md5(bytes);
   const parts: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += part) parts.push(createHash('md5').update(bytes.subarray(at, at + part)).digest());
+  for (let at = 0; at < bytes.length; at += part)
+    parts.push(
+      createHash('md5')
+        .update(bytes.subarray(at, at + part))
+        .digest(),
+    );
   return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
 }
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

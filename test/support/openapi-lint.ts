@@ -44,5 +44,4 @@ export async function redoclyLint(documents: Record<string, object>): Promise<Re
 }
 
 /** One line per problem, for failure messages. */
-export const describeProblems = (problems: LintProblem[]) =>
-  problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
+export const describeProblems = (problems: LintProblem[]) => problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);

@@ -80,11 +80,18 @@ export function organizationFixtures(app: () => TestApp) {
   }
 
   async function insertCollaborator(projectId: string, username: string, role: string): Promise<void> {
-    await app().sql(`INSERT INTO project_collaborators (project_id, collaborator_id, role) VALUES ($1, $2, $3)`, [projectId, await accountId(app(), username), role]);
+    await app().sql(`INSERT INTO project_collaborators (project_id, collaborator_id, role) VALUES ($1, $2, $3)`, [
+      projectId,
+      await accountId(app(), username),
+      role,
+    ]);
   }
 
   async function hasCollaborator(projectId: string, username: string): Promise<boolean> {
-    const rows = await app().sql(`SELECT 1 FROM project_collaborators WHERE project_id = $1 AND collaborator_id = $2`, [projectId, await accountId(app(), username)]);
+    const rows = await app().sql(`SELECT 1 FROM project_collaborators WHERE project_id = $1 AND collaborator_id = $2`, [
+      projectId,
+      await accountId(app(), username),
+    ]);
     return rows.length > 0;
   }
 
@@ -106,5 +113,25 @@ export function organizationFixtures(app: () => TestApp) {
     return { org, ...tokens, names: n };
   }
 
-  return { get, post, patch, put, del, user, members, member, teams, team, teamMembers, createOrg, postMember, postTeam, postTeamMember, postProject, insertCollaborator, hasCollaborator, squad };
+  return {
+    get,
+    post,
+    patch,
+    put,
+    del,
+    user,
+    members,
+    member,
+    teams,
+    team,
+    teamMembers,
+    createOrg,
+    postMember,
+    postTeam,
+    postTeamMember,
+    postProject,
+    insertCollaborator,
+    hasCollaborator,
+    squad,
+  };
 }

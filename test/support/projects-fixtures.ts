@@ -67,8 +67,4 @@ export const storedThumbnails = (t: TestApp, projectId: string): Promise<string[
 export const uploadThumbnail = (t: TestApp, token: string, projectId: string, bytes: Buffer, filename = 'thumbnail.png') =>
   request(t.http).post(`${PROJECTS}${projectId}/thumbnail/`).set(auth(token)).attach('thumbnail', bytes, filename);
 export const getThumbnail = (t: TestApp, token: string, projectId: string) =>
-  request(t.http)
-    .get(`/api/v1/files/thumbnails/${projectId}/`)
-    .set(auth(token))
-    .buffer(true)
-    .parse(binary);
+  request(t.http).get(`/api/v1/files/thumbnails/${projectId}/`).set(auth(token)).buffer(true).parse(binary);

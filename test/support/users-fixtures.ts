@@ -4,7 +4,18 @@ import type { Response } from 'supertest';
 import { auth, type TestApp } from './test-app.js';
 
 /** The person object's fields, in order, as the person themself and staff see it (spec §4.1). */
-export const FULL_KEYS = ['username', 'type', 'full_name', 'first_name', 'last_name', 'email', 'avatar_url', 'is_staff', 'storage_quota_bytes', 'storage_used_bytes'];
+export const FULL_KEYS = [
+  'username',
+  'type',
+  'full_name',
+  'first_name',
+  'last_name',
+  'email',
+  'avatar_url',
+  'is_staff',
+  'storage_quota_bytes',
+  'storage_used_bytes',
+];
 /** What everybody else sees. */
 export const PUBLIC_KEYS = ['username', 'type', 'full_name', 'avatar_url'];
 

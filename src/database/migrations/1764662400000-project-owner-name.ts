@@ -45,8 +45,15 @@ export class ProjectOwnerName1764662400000 implements MigrationInterface {
     await db.query(`CREATE INDEX projects_created_at ON projects (created_at, id)`);
     await db.query(`CREATE INDEX projects_lower_name ON projects (lower(name), id)`);
     await db.query(`CREATE INDEX projects_public ON projects (id) WHERE is_public`);
-    for (const index of ['projects_public_owner', 'projects_public_created_at', 'projects_public_name', 'projects_public_owner_name',
-      'projects_public_featured_owner_name', 'projects_owner_created_at', 'projects_owner_featured_name']) {
+    for (const index of [
+      'projects_public_owner',
+      'projects_public_created_at',
+      'projects_public_name',
+      'projects_public_owner_name',
+      'projects_public_featured_owner_name',
+      'projects_owner_created_at',
+      'projects_owner_featured_name',
+    ]) {
       await db.query(`DROP INDEX ${index}`);
     }
     await db.query(`DROP TRIGGER projects_owner_name_lower ON projects`);

@@ -6,10 +6,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * buffers and 2100 heap rows, and a search counted by fetching every visible project's row.
  */
 const INDEXES: Array<[name: string, definition: string, previous: string]> = [
-  ['projects_owner_featured_name', '(owner_id, is_featured DESC, lower(name), id) INCLUDE (name, created_at, owner_name_lower)', '(owner_id, is_featured DESC, lower(name), id)'],
+  [
+    'projects_owner_featured_name',
+    '(owner_id, is_featured DESC, lower(name), id) INCLUDE (name, created_at, owner_name_lower)',
+    '(owner_id, is_featured DESC, lower(name), id)',
+  ],
   ['projects_owner_lower_name', '(owner_id, lower(name), id) INCLUDE (is_featured, name, created_at, owner_name_lower)', '(owner_id, lower(name), id)'],
   ['projects_owner_created_at', '(owner_id, created_at, id) INCLUDE (is_featured, name, owner_name_lower)', '(owner_id, created_at, id)'],
-  ['projects_public_featured_owner_name', '(is_featured DESC, owner_name_lower, lower(name), id) INCLUDE (name, created_at) WHERE is_public', '(is_featured DESC, owner_name_lower, lower(name), id) WHERE is_public'],
+  [
+    'projects_public_featured_owner_name',
+    '(is_featured DESC, owner_name_lower, lower(name), id) INCLUDE (name, created_at) WHERE is_public',
+    '(is_featured DESC, owner_name_lower, lower(name), id) WHERE is_public',
+  ],
   ['projects_public_owner_name', '(owner_name_lower, id) INCLUDE (is_featured, name, created_at) WHERE is_public', '(owner_name_lower, id) WHERE is_public'],
   ['projects_public_name', '(lower(name), id) INCLUDE (is_featured, name, created_at, owner_name_lower) WHERE is_public', '(lower(name), id) WHERE is_public'],
   ['projects_public_created_at', '(created_at, id) INCLUDE (is_featured, name, owner_name_lower) WHERE is_public', '(created_at, id) WHERE is_public'],

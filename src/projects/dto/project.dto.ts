@@ -27,10 +27,15 @@ export class ProjectResponse {
   })
   restricted_data_last_updated_at: string | null;
   @ApiProperty({ description: 'False for template projects' }) can_repackage: boolean;
-  @ApiProperty({ description: 'False only when the project was processed and has no online layer (PostGIS, WFS…), both data timestamps are set, and the latest successful package job finished after data_last_updated_at' }) needs_repackaging: boolean;
+  @ApiProperty({
+    description:
+      'False only when the project was processed and has no online layer (PostGIS, WFS…), both data timestamps are set, and the latest successful package job finished after data_last_updated_at',
+  })
+  needs_repackaging: boolean;
   @ApiProperty({
     enum: ['ok', 'busy', 'failed'],
-    description: '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
+    description:
+      '`busy` while any job of the project is pending, queued or started; else `failed` when the project is not shared_datasets and has no QGIS file or its last process_projectfile failed (no project_details); else `ok`',
   })
   status: 'ok' | 'busy' | 'failed';
   @ApiProperty({
