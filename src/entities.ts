@@ -5,6 +5,7 @@ import { ProjectCollaborator } from './collaborators/project-collaborator.entity
 import { FileVersion } from './files/file-version.entity.js';
 import { ProjectFile } from './files/project-file.entity.js';
 import { Job, WorkerHeartbeat } from './jobs/job.entity.js';
+import { PackageFile } from './packages/package-file.entity.js';
 import { OrganizationMember } from './organizations/organization-member.entity.js';
 import { TeamMember } from './organizations/team-member.entity.js';
 import { Project } from './projects/project.entity.js';
@@ -31,4 +32,5 @@ export const entities = [
   FileVersion,
   Job,
   WorkerHeartbeat,
+  PackageFile,
 ];

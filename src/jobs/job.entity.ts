@@ -36,6 +36,8 @@ export interface JobFeedback {
 @Index('jobs_active', { synchronize: false })
 @Index('jobs_leases', { synchronize: false })
 @Index('jobs_logs', { synchronize: false })
+// The latest successful package of a project (migration Packages1765300000000).
+@Index('jobs_packages_finished', { synchronize: false })
 export class Job {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'jobs_pkey' })
   id: string;
