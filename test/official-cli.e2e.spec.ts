@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { expectStatus } from './support/expectations.js';
+import { createProject, jobEnded, jobsOf, uploadFile, uploadProject, waitFor } from './support/jobs.js';
+import { eventually, s3Etag } from './support/kit.js';
 import { officialCli } from './support/official-cli.js';
+import { makeProject, type MadeProject } from './support/qgis.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 
 // The official qfieldcloud-sdk CLI against a listening Fieldbase (see test/support/official-cli.ts for
@@ -23,6 +26,8 @@ interface Seen {
   method: string;
   url: string;
   status: number;
+  /** The If-None-Match header it came with, if any. */
+  ifNoneMatch?: string;
 }
 
 let t: TestApp;
@@ -30,35 +35,56 @@ let baseUrl: string;
 let token: string;
 /** Every request the server answered, in order. */
 const seen: Seen[] = [];
+/** Requests received and not yet answered. */
+let inFlight = 0;
 
 /** The requests answered while `run` ran. */
 async function during(run: () => Promise<unknown>): Promise<Seen[]> {
   const from = seen.length;
   await run();
+  // The CLI may exit before the server saw the last response close.
+  await eventually(
+    () => inFlight,
+    (n) => n === 0,
+  );
   return seen.slice(from);
+}
+
+/** Serves `app` on a free port, logging every request it answers in `seen`; returns the CLI's base URL. */
+async function serve(app: TestApp): Promise<string> {
+  const server = app.http as unknown as http.Server;
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight++;
+    // 'close', not 'finish': a client that read every byte it was promised may hang up before a
+    // streamed response has ended, and then only 'close' comes.
+    res.on('close', () => {
+      seen.push({ method: req.method!, url: req.url!, status: res.statusCode, ifNoneMatch: req.headers['if-none-match'] });
+      inFlight--;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/`;
+}
+
+/** Runs the CLI against `session`; a failure it prints is thrown. */
+async function qfcAt(session: { url: string; token: string }, args: string[]) {
+  const result = await cli.run(args, session);
+  if (result.code !== 0 || /Traceback|HTTPError|Error:/.test(result.stderr + result.stdout)) {
+    throw new Error(`qfieldcloud-cli ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
 }
 
 describeCli('the official qfieldcloud-sdk CLI', () => {
   beforeAll(async () => {
     t = await startTestApp();
-    const server = t.http as unknown as http.Server;
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) =>
-      res.on('finish', () => seen.push({ method: req.method!, url: req.url!, status: res.statusCode })),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/`;
+    baseUrl = await serve(t);
     token = await t.createPerson('cli-user');
   }, 120_000);
 
   afterAll(() => t?.close());
 
-  const qfc = async (...args: string[]) => {
-    const result = await cli.run(args, { url: baseUrl, token });
-    if (result.code !== 0 || /Traceback|HTTPError|Error:/.test(result.stderr + result.stdout)) {
-      throw new Error(`qfieldcloud-cli ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-    }
-    return result;
-  };
+  const qfc = (...args: string[]) => qfcAt({ url: baseUrl, token }, args);
 
   describe('files: upload-files and download-files skip what did not change (md5sum is the S3-style ETag, spec §8)', () => {
     let projectId: string;
@@ -163,6 +189,99 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
         created_by: 'cli-user',
         feedback: null,
       });
+    });
+  });
+
+  describe('packages: package-latest and package-download (spec §12)', () => {
+    // Its own app with the worker and real QGIS: the jobs above must stay pending.
+    let w: TestApp;
+    let session: { url: string; token: string };
+    let made: MadeProject;
+    let projectId: string;
+    let packageId: string;
+    let downloads: string;
+    const PHOTO = Buffer.from('a photo taken in the field');
+    interface Listed {
+      name: string;
+      size: number;
+      md5sum: string;
+    }
+    let listed: Listed[];
+    const fileRequests = (requests: Seen[]) => requests.filter((r) => r.method === 'GET' && r.url.startsWith(`/api/v1/packages/${projectId}/latest/files/`));
+    /** Every file under `dir`, relative, with `/` separators. */
+    const filesUnder = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+        .sort();
+
+    beforeAll(async () => {
+      downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-cli-package-'));
+      w = await startTestApp({ WORKER: 'true' });
+      session = { url: await serve(w), token: await w.createPerson('cli-packager') };
+      await waitFor('the worker to report QGIS', async () => (await request(w.http).get('/api/v1/status/')).body.worker === 'ok', 60_000);
+      made = await makeProject({ layers: ['points_gpkg', 'lines_geojson'] });
+      projectId = await createProject(w.http, session.token, 'cli-package');
+      await uploadFile(w.http, session.token, projectId, 'DCIM/photo.jpg', PHOTO);
+      await uploadProject(w.http, session.token, projectId, made);
+      for (const job of await jobsOf(w.http, session.token, projectId)) await jobEnded(w.http, session.token, job.id, 120_000);
+    }, 300_000);
+
+    afterAll(async () => {
+      await w?.close();
+      if (made) fs.rmSync(made.dir, { recursive: true, force: true });
+      if (downloads) fs.rmSync(downloads, { recursive: true, force: true });
+    });
+
+    it('job-trigger packages the project; the job finishes', async () => {
+      const created = (await qfcAt(session, ['job-trigger', projectId, 'package'])).json as { id: string; type: string };
+      expect(created.type).toBe('package');
+      const job = await jobEnded(w.http, session.token, created.id, 120_000);
+      expect(job.feedback.error ?? null).toBeNull();
+      expect(job.status).toBe('finished');
+      packageId = created.id;
+    }, 180_000);
+
+    it('package-latest prints the finished package with what QField requires: package_id, packaged_at, files with name, size and md5sum', async () => {
+      const latest = (await qfcAt(session, ['package-latest', projectId])).json as Record<string, any>;
+      expect(latest.status).toBe('finished');
+      expect(latest.package_id).toBe(packageId);
+      expect(typeof latest.packaged_at).toBe('string');
+      expect(latest.packaged_at).not.toBe('');
+      expect(Object.keys(latest.layers).sort()).toEqual(Object.values(made.layer_ids).sort());
+      for (const layer of Object.values(latest.layers) as Record<string, unknown>[]) expect(layer).toMatchObject({ is_valid: true });
+      listed = latest.files;
+      expect(listed.map((file) => file.name)).toEqual(['data.gpkg', 'project_qfield.qgs', 'DCIM/photo.jpg']);
+      for (const file of listed) {
+        expect(typeof file.name).toBe('string');
+        expect(typeof file.size).toBe('number');
+        expect(file.md5sum).toMatch(/^[0-9a-f]{32}(-\d+)?$/);
+      }
+    });
+
+    it('package-download fetches exactly the listed files, each once, with matching S3-style md5s', async () => {
+      const requests = await during(async () => {
+        const downloaded = (await qfcAt(session, ['package-download', projectId, downloads])).json as { name: string; status: string }[];
+        expect(downloaded.map((file) => [file.name, file.status])).toEqual(listed.map((file) => [file.name, 'SUCCESS']));
+      });
+      expect(fileRequests(requests).map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(filesUnder(downloads)).toEqual(listed.map((file) => file.name).sort());
+      for (const file of listed) {
+        const bytes = fs.readFileSync(path.join(downloads, file.name));
+        expect([file.name, bytes.length, s3Etag(bytes)]).toEqual([file.name, file.size, file.md5sum]);
+      }
+      expect(fs.readFileSync(path.join(downloads, 'DCIM/photo.jpg'))).toEqual(PHOTO);
+    });
+
+    // Unlike download-files, the SDK's package-download skips a file only when the listing carries an
+    // `etag` key; neither upstream's listing nor spec §12's has one (QField itself compares md5sum), so
+    // the SDK fetches every file again, unconditionally. What must hold: the same files, nothing else.
+    it('a second package-download into the same folder fetches the listed files again, unconditionally, and leaves exactly them', async () => {
+      const requests = await during(() => qfcAt(session, ['package-download', projectId, downloads]));
+      expect(fileRequests(requests).map((r) => [r.status, r.ifNoneMatch])).toEqual(listed.map(() => [200, undefined]));
+      expect(filesUnder(downloads)).toEqual(listed.map((file) => file.name).sort());
+      for (const file of listed) expect(s3Etag(fs.readFileSync(path.join(downloads, file.name)))).toBe(file.md5sum);
     });
   });
 });
