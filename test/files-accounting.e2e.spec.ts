@@ -4,7 +4,7 @@ import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
 import { qgs, qgz } from './support/qgis-files.js';
 import { eventually, ISO_Z, md5, sleep, type Role } from './support/kit.js';
-import { filesApi, fileRowCount, listen, PROJECTS, storedFiles, versionKeys } from './support/files-fixtures.js';
+import { filesApi, fileRowCount, listen, PROJECTS, storedFiles, storedFilesOnceEmpty, versionKeys } from './support/files-fixtures.js';
 
 type Res = request.Response;
 
@@ -197,12 +197,7 @@ describe('accounting on the project (spec §5.1, §8)', () => {
     it.each(['project.qgs', 'project.qgz'])('refuses a QGIS file (%s) with 400 qgis_project_file_not_allowed and keeps nothing', async (name) => {
       expectError(await f.upload(owner, projectId, name, qgs()), 400, 'qgis_project_file_not_allowed');
       expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-      expect(
-        await eventually(
-          () => storedFiles(t, projectId),
-          (files) => files.length === 0,
-        ),
-      ).toEqual([]);
+      expect(await storedFilesOnceEmpty(t, projectId)).toEqual([]);
     });
 
     it('takes other files; status stays ok', async () => {
@@ -243,12 +238,7 @@ describe('restricted files (has_restricted_projectfiles, spec §5.1, §6.4, §8)
   it.each(['editor', 'reporter'])('a %s may not upload the project’s first .qgs (it counts as restricted)', async (role) => {
     expectError(await f.upload(tokens[role], projectId, 'project.qgs', qgs()), 403, 'permission_denied');
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    expect(
-      await eventually(
-        () => storedFiles(t, projectId),
-        (files) => files.length === 0,
-      ),
-    ).toEqual([]);
+    expect(await storedFilesOnceEmpty(t, projectId)).toEqual([]);
   });
 
   it('the owner uploads the QGIS file', async () => {
@@ -334,12 +324,7 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     const projectId = (await f.project(carol, 'quota-exceeded')).id;
     expectError(await f.upload(carol, projectId, 'big.bin', randomBytes(1001)), 402, 'over_quota');
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    expect(
-      await eventually(
-        () => storedFiles(t, projectId),
-        (files) => files.length === 0,
-      ),
-    ).toEqual([]);
+    expect(await storedFilesOnceEmpty(t, projectId)).toEqual([]);
     const project = await f.getProject(carol, projectId);
     expect([project.file_storage_bytes, project.data_last_updated_at]).toEqual([0, null]);
     expect((await f.me(carol)).storage_used_bytes).toBe(0);
@@ -361,12 +346,7 @@ describe('quota (spec §5.6, §8), STORAGE_KEEP_VERSIONS=1', () => {
     await f.put(cora, one, 'a.bin', randomBytes(600));
     expectError(await f.upload(cora, two, 'b.bin', randomBytes(500)), 402, 'over_quota');
     expect(await fileRowCount(t, two)).toEqual({ files: 0, versions: 0 });
-    expect(
-      await eventually(
-        () => storedFiles(t, two),
-        (files) => files.length === 0,
-      ),
-    ).toEqual([]);
+    expect(await storedFilesOnceEmpty(t, two)).toEqual([]);
   });
 
   it('a refused re-upload keeps the existing version intact', async () => {

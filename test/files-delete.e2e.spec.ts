@@ -19,6 +19,7 @@ import {
   multipartHead,
   PROJECTS,
   storedFiles,
+  storedFilesOnceEmpty,
   versionKeys,
   type RawResponse,
 } from './support/files-fixtures.js';
@@ -199,12 +200,7 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
     expect(await storedFiles(t, projectId)).toHaveLength(4);
 
     expect((await request(t.http).delete(`${PROJECTS}${projectId}/`).set(auth(owner))).status).toBe(204);
-    expect(
-      await eventually(
-        () => storedFiles(t, projectId),
-        (files) => files.length === 0,
-      ),
-    ).toEqual([]);
+    expect(await storedFilesOnceEmpty(t, projectId)).toEqual([]);
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
     expect(await storedFiles(t, keep)).toHaveLength(1);
     expect((await f.me(owner)).storage_used_bytes).toBe(4);
@@ -240,10 +236,7 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
     await sleep(500);
 
     expect(await fileRowCount(t, projectId)).toEqual({ files: 0, versions: 0 });
-    const stored = await eventually(
-      () => storedFiles(t, projectId),
-      (files) => files.length === 0,
-    );
+    const stored = await storedFilesOnceEmpty(t, projectId);
     expect(stored).toEqual([]); // neither a complete object nor a leftover *.partial
     expect((await f.getProject(owner, projectId)).file_storage_bytes).toBe(0);
   });

@@ -16,6 +16,7 @@ import {
   raw,
   storedBytes,
   storedFiles,
+  storedFilesOnceEmpty,
   VERSION_FIELDS,
   versionKeys,
 } from './support/files-fixtures.js';
@@ -146,12 +147,7 @@ describe('POST /api/v1/files/{projectId}/{path}/ — upload (spec §8)', () => {
         );
         expectError(res, 400, 'validation_error', 'path');
         expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
-        expect(
-          await eventually(
-            () => storedFiles(t, project),
-            (files) => files.length === 0,
-          ),
-        ).toEqual([]);
+        expect(await storedFilesOnceEmpty(t, project)).toEqual([]);
       };
 
       it.each(['../b.txt/', 'a/../b.txt/', 'a/..', 'a/../', './b.txt/', 'a/./b.txt/', 'a/.', '%2e%2e/b.txt/', 'a/%2E/b.txt/'])(
@@ -188,12 +184,7 @@ describe('POST /api/v1/files/{projectId}/{path}/ — upload (spec §8)', () => {
     });
     afterEach(async () => {
       expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
-      expect(
-        await eventually(
-          () => storedFiles(t, project),
-          (files) => files.length === 0,
-        ),
-      ).toEqual([]);
+      expect(await storedFilesOnceEmpty(t, project)).toEqual([]);
     });
 
     it('refuses a JSON body with 415 unsupported_media_type', async () => {
@@ -315,12 +306,7 @@ describe('FILE_MAX_BYTES (spec §8)', () => {
     expectError(res, 413, 'payload_too_large');
     expect(await fileRowCount(t, project)).toEqual({ files: 0, versions: 0 });
     // No object, and no temporary (*.partial) file left behind either.
-    expect(
-      await eventually(
-        () => storedFiles(t, project),
-        (files) => files.length === 0,
-      ),
-    ).toEqual([]);
+    expect(await storedFilesOnceEmpty(t, project)).toEqual([]);
     const after = await f.getProject(owner, project);
     expect([after.file_storage_bytes, after.data_last_updated_at]).toEqual([0, null]);
   });

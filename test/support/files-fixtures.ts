@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { binary, createProject, fileUrl, putFile, shareProject, uploadFile, type Role } from './kit.js';
+import { binary, createProject, eventually, fileUrl, putFile, shareProject, uploadFile, type Role } from './kit.js';
 import { auth, type TestApp } from './test-app.js';
 
 export const FILES = '/api/v1/files/';
@@ -58,6 +58,13 @@ export const MULTIPART_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
  * local driver this includes temporary `*.partial` files, so an empty answer means no file at all.
  */
 export const storedFiles = (t: TestApp, projectId: string): Promise<string[]> => t.storedKeys(`projects/${projectId}/`);
+
+/** The project's stored objects once they are all gone, or what is left when the wait runs out (removal may lag behind the answer). */
+export const storedFilesOnceEmpty = (t: TestApp, projectId: string): Promise<string[]> =>
+  eventually(
+    () => storedFiles(t, projectId),
+    (files) => files.length === 0,
+  );
 
 /** Whether the storage holds `key`. */
 export const isStored = async (t: TestApp, key: string): Promise<boolean> => (await t.storedKeys(key.slice(0, key.lastIndexOf('/') + 1))).includes(key);
