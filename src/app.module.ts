@@ -9,6 +9,7 @@ import { entities } from './entities.js';
 import { CollaboratorsModule } from './collaborators/collaborators.module.js';
 import { FilesModule } from './files/files.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { DeltasModule } from './deltas/deltas.module.js';
 import { PackagesModule } from './packages/packages.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { UsersModule } from './organizations/users.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         CollaboratorsModule,
         JobsModule,
         PackagesModule,
+        DeltasModule,
         // After ProjectsModule: GET /files/thumbnails/{id}/ must match before /files/{projectId}/{path}.
         FilesModule,
         WorkerModule,

@@ -2,6 +2,7 @@ import { Account } from './accounts/account.entity.js';
 import { AuthToken } from './auth/auth-token.entity.js';
 import { LoginLockout } from './auth/login-lockout.entity.js';
 import { ProjectCollaborator } from './collaborators/project-collaborator.entity.js';
+import { Delta, RejectedDeltafile } from './deltas/delta.entity.js';
 import { FileVersion } from './files/file-version.entity.js';
 import { ProjectFile } from './files/project-file.entity.js';
 import { Job, WorkerHeartbeat } from './jobs/job.entity.js';
@@ -33,4 +34,6 @@ export const entities = [
   Job,
   WorkerHeartbeat,
   PackageFile,
+  Delta,
+  RejectedDeltafile,
 ];

@@ -10,6 +10,7 @@ import { FileEtags1765000000000 } from './migrations/1765000000000-file-etags.js
 import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-version.js';
 import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
 import { Packages1765300000000 } from './migrations/1765300000000-packages.js';
+import { Deltas1765400000000 } from './migrations/1765400000000-deltas.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const migrations = [
@@ -24,6 +25,7 @@ export const migrations = [
   QgisVersion1765000000001,
   Jobs1765100000000,
   Packages1765300000000,
+  Deltas1765400000000,
 ];
 
 /** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { FilesModule } from '../files/files.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { DeltasModule } from '../deltas/deltas.module.js';
 import { PackagesModule } from '../packages/packages.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { JobWorker } from './job-worker.service.js';
@@ -9,7 +10,7 @@ import { ProcessProjectfileRunner } from './process-projectfile.runner.js';
 
 /** The job worker (spec §13); started by app.factory.ts (WORKER=true) or worker-main.ts. */
 @Module({
-  imports: [ProjectsModule, JobsModule, FilesModule, PackagesModule],
+  imports: [ProjectsModule, JobsModule, FilesModule, PackagesModule, DeltasModule],
   providers: [JobWorker, ProcessProjectfileRunner, PackageRunner],
   exports: [JobWorker],
 })
