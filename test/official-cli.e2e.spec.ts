@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { expectStatus } from './support/expectations.js';
+import { deltaFile, deltasSettled, downloadProjectFiles, dumpFeatures, LayerEdits, newDevice } from './support/field-device.js';
 import { createProject, jobEnded, jobsOf, uploadFile, uploadProject, waitFor } from './support/jobs.js';
 import { eventually, s3Etag } from './support/kit.js';
 import { officialCli } from './support/official-cli.js';
@@ -67,7 +68,7 @@ async function serve(app: TestApp): Promise<string> {
 }
 
 /** Runs the CLI against `session`; a failure it prints is thrown. */
-async function qfcAt(session: { url: string; token: string }, args: string[]) {
+async function qfcAt(session: { url: string; token: string; plain?: boolean }, args: string[]) {
   const result = await cli.run(args, session);
   if (result.code !== 0 || /Traceback|HTTPError|Error:/.test(result.stderr + result.stdout)) {
     throw new Error(`qfieldcloud-cli ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
@@ -283,5 +284,35 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
       expect(filesUnder(downloads)).toEqual(listed.map((file) => file.name).sort());
       for (const file of listed) expect(s3Etag(fs.readFileSync(path.join(downloads, file.name)))).toBe(file.md5sum);
     });
+
+    // Issue 16: deltas written against the package the CLI downloaded, pushed with its delta-push. The
+    // SDK hands the push's HTTP response to its JSON printer, which cannot print it (a TypeError after
+    // the push succeeded), so this one command runs without --json.
+    it('delta-push pushes a delta file written against the downloaded package; the worker applies it to the project data', async () => {
+      const packaged = await dumpFeatures(path.join(downloads, 'project_qfield.qgs'));
+      const layer = packaged[made.layer_ids.points_gpkg];
+      const points = new LayerEdits(made.layer_ids.points_gpkg, layer, newDevice());
+      const pushed = deltaFile(projectId, [
+        points.patch(layer.features[0], { name: 'renamed with the CLI' }),
+        points.create({ name: 'created with the CLI', count: 7, height: 0.5, observed: '2026-07-01' }, 'Point (7.3 46.3)'),
+      ]);
+      const deltaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-cli-deltas-'));
+      try {
+        fs.writeFileSync(path.join(deltaDir, 'deltafile.json'), JSON.stringify(pushed));
+        const requests = await during(() => qfcAt({ ...session, plain: true }, ['delta-push', projectId, path.join(deltaDir, 'deltafile.json')]));
+        expect(requests.filter((r) => r.method === 'POST' && r.url.startsWith('/api/v1/deltas/')).map((r) => [r.url, r.status])).toEqual([
+          [`/api/v1/deltas/${projectId}/`, 200],
+        ]);
+        const rows = await deltasSettled(w.http, session.token, projectId, pushed.id, 180_000, 250);
+        expect(rows.map((row) => [row.id, row.status])).toEqual(pushed.deltas.map((delta) => [delta.uuid, 'STATUS_APPLIED']));
+        await downloadProjectFiles(w.http, session.token, projectId, deltaDir);
+        const names = (await dumpFeatures(path.join(deltaDir, made.project_file)))[made.layer_ids.points_gpkg].features.map(
+          (feature) => feature.attributes.name,
+        );
+        expect(names).toEqual(['renamed with the CLI', 'point 2', 'point 3', 'created with the CLI']);
+      } finally {
+        fs.rmSync(deltaDir, { recursive: true, force: true });
+      }
+    }, 240_000);
   });
 });

@@ -18,8 +18,11 @@ export interface OfficialCli {
   available: boolean;
   /** Why it is unavailable (empty when available). */
   reason: string;
-  /** Runs `qfieldcloud-cli --json <args>` against `url` (ending in /api/v1/) with `token`; never throws on a failed command. */
-  run(args: string[], session: { url: string; token?: string; cwd?: string }): Promise<CliResult>;
+  /**
+   * Runs `qfieldcloud-cli --json <args>` against `url` (ending in /api/v1/) with `token`; never throws on a failed command.
+   * `plain` leaves `--json` out, for commands whose JSON output the SDK cannot print (delta-push).
+   */
+  run(args: string[], session: { url: string; token?: string; cwd?: string; plain?: boolean }): Promise<CliResult>;
 }
 
 export interface CliResult {
@@ -63,7 +66,11 @@ export function officialCli(): OfficialCli {
         if (session.token) env.QFIELDCLOUD_TOKEN = session.token;
         else delete env.QFIELDCLOUD_TOKEN;
         // Asynchronous on purpose: the server under test may run in this very process.
-        const child = spawn('python3', ['-m', 'qfieldcloud_sdk', '--json', ...args], { env, cwd: session.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('python3', ['-m', 'qfieldcloud_sdk', ...(session.plain ? [] : ['--json']), ...args], {
+          env,
+          cwd: session.cwd,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));
