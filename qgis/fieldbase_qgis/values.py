@@ -61,6 +61,9 @@ def to_field_value(field: QgsField, value):
             return parsed.date()
         if kind == QVariant.DateTime and isinstance(parsed, QDate):
             return QDateTime(parsed, QTime(0, 0), Qt.UTC)
+        if isinstance(parsed, QDateTime) and parsed.timeSpec() != Qt.LocalTime:
+            # Data sources keep the clock time and drop the zone (GeoPackage through QGIS): store it in UTC.
+            return parsed.toUTC()
         if (kind == QVariant.Time) != isinstance(parsed, QTime):
             raise ValueError(f'"{value}" does not fit a {field.typeName()} field')
         return parsed
