@@ -13,7 +13,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCsException,
-    QgsExpression,
     QgsFeature,
     QgsFeatureRequest,
     QgsFieldConstraints,
@@ -74,6 +73,7 @@ class Target:
             self.key_is_fid = key.lower() == "fid"
             self.generated = self.key_is_fid
         self.editing = False
+        self.by_key = {}
         self.applied = 0
         # (client_id, localLayerId, localPk) -> feature id, for creates of this job; None when it failed.
         self.created = {}
@@ -85,6 +85,38 @@ class Target:
             if not self.layer.startEditing():
                 raise Refused(ERROR, f'Layer "{self.name}" cannot be edited: {_provider_errors(self.layer)}')
             self.editing = True
+            if self.key_index >= 0 and not self.key_is_fid:
+                self._index_keys()
+
+    def _index_keys(self) -> None:
+        """Feature ids by key value, read once: a query per delta would scan the table each time."""
+        self.by_key = {}
+        request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([self.key_index])
+        for feature in self.layer.dataProvider().getFeatures(request):
+            self.noted_key(feature.attribute(self.key_index), feature.id())
+
+    def noted_key(self, key, fid) -> None:
+        """Remembers that feature fid has (or may now have) this key; find_by_key checks it still has."""
+        if not is_null(key):
+            self.by_key.setdefault(key, []).append(fid)
+
+    def find_by_key(self, key):
+        """The feature with this key as the edit session sees it, or None; several: refused."""
+        if self.key_is_fid:
+            try:
+                fid = int(str(key).strip())
+            except ValueError:
+                return None
+            feature = self.layer.getFeature(fid)
+            return feature if feature.isValid() else None
+        found = {}
+        for fid in self.by_key.get(key, []):
+            feature = self.layer.getFeature(fid)
+            if feature.isValid() and feature.attribute(self.key_index) == key:
+                found[fid] = feature
+        if len(found) > 1:
+            raise Refused(ERROR, f'Layer "{self.name}" has several features with {self.key} = {to_json(key)!r}')
+        return next(iter(found.values()), None)
 
 
 class DeltaApplier:
@@ -146,7 +178,7 @@ class DeltaApplier:
             key = values.get(target.key_index)
             if is_null(key):
                 raise Refused(ERROR, f'The new feature has no value for the key "{target.key}"')
-            if self._find_by_key(target, key) is not None:
+            if target.find_by_key(key) is not None:
                 raise Refused(ERROR, f'Layer "{target.name}" already has a feature with {target.key} = {to_json(key)!r}')
         feature = QgsFeature(fields)
         for index in range(fields.count()):
@@ -159,6 +191,8 @@ class DeltaApplier:
         if not layer.addFeature(feature):
             raise Refused(ERROR, f'Layer "{target.name}" refused the new feature: {_provider_errors(layer)}')
         target.created[ref] = feature.id()
+        if target.key_index >= 0 and not target.key_is_fid:
+            target.noted_key(feature.attribute(target.key_index), feature.id())
         return {"msg": f'Created a feature in layer "{target.name}"', "fid": feature.id()}
 
     def _patch(self, target: Target, delta: dict, ref) -> dict:
@@ -179,6 +213,8 @@ class DeltaApplier:
             olds = {index: feature.attribute(index) for index in values}
             if not layer.changeAttributeValues(feature.id(), values, olds, True):
                 raise Refused(ERROR, f'Layer "{target.name}" refused the values: {_provider_errors(layer)}')
+            if target.key_index in values and not target.key_is_fid:
+                target.noted_key(values[target.key_index], feature.id())
         return {"msg": _applied_msg(f"Changed {self._describe(target, feature)}", conflicts), "conflicts": conflicts}
 
     def _delete(self, target: Target, delta: dict, ref) -> dict:
@@ -249,27 +285,13 @@ class DeltaApplier:
                 key = to_field_value(target.fields.at(target.key_index), key)
             except ValueError:
                 key = None
-        feature = self._find_by_key(target, key) if key is not None else None
+        feature = target.find_by_key(key) if key is not None else None
         if feature is None:
             raise Refused(NOT_APPLIED, f'Layer "{target.name}" has no feature with {target.key} = {str(delta.get("sourcePk"))!r}'
                           if ref not in self.remembered else
                           f'Layer "{target.name}" no longer has the feature this device created '
                           f'({target.key} = {self.remembered[ref]})')
         return feature
-
-    def _find_by_key(self, target: Target, key):
-        if target.key_is_fid:
-            try:
-                fid = int(str(key).strip())
-            except ValueError:
-                return None
-            feature = target.layer.getFeature(fid)
-            return feature if feature.isValid() else None
-        expression = QgsExpression.createFieldEqualityExpression(target.key, key)
-        found = list(target.layer.getFeatures(QgsFeatureRequest().setFilterExpression(expression).setLimit(2)))
-        if len(found) > 1:
-            raise Refused(ERROR, f'Layer "{target.name}" has several features with {target.key} = {to_json(key)!r}')
-        return found[0] if found else None
 
     def _describe(self, target: Target, feature: QgsFeature) -> str:
         if feature.id() < 0:
