@@ -160,6 +160,10 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
         new: { geometry: 'Point (7.4 46.4)', attributes: { fid: 8, code: 'V-9', count: 2 } },
       }),
       deleteCode: delta('delete', id('visits_gpkg_code'), { sourcePk: 'V-3', localPk: '3' }, { old: { attributes: { code: 'V-3', count: 20 } } }),
+      // tag is unique (a unique index): taken values are refused before the commit, freed ones accepted.
+      tagTaken: delta('patch', id('visits_gpkg_code'), { sourcePk: 'V-1', localPk: '1' }, { old: { attributes: { tag: 'a' } }, new: { attributes: { tag: 'b' } } }),
+      tagFreed: delta('create', id('visits_gpkg_code'), { localPk: '9' }, { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 9, code: 'V-10', count: 3, tag: 'c' } } }),
+      tagTakenByNew: delta('create', id('visits_gpkg_code'), { localPk: '10' }, { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 10, code: 'V-11', tag: 'c' } } }),
       createLine: delta('create', id('lines_geojson'), { localPk: '3' }, { new: { geometry: 'LineString (1 1, 2 2)', attributes: { fid: 3, kind: 'trail' } } }),
       patchLine: delta('patch', id('lines_geojson'), { sourcePk: '1', localPk: '2' }, { old: { attributes: { kind: 'road' } }, new: { attributes: { kind: 'track' } } }),
       lineWrongType: delta('create', id('lines_geojson'), { localPk: '4' }, { new: { geometry: 'Point (1 1)', attributes: { kind: 'dot' } } }),
@@ -195,6 +199,9 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
       createCode: 'applied',
       createCodeTwice: 'error',
       deleteCode: 'applied',
+      tagTaken: 'error',
+      tagFreed: 'applied',
+      tagTakenByNew: 'error',
       createLine: 'applied',
       patchLine: 'applied',
       lineWrongType: 'error',
@@ -248,6 +255,7 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
       day: '2026-01-05',
       starts: '09:45:00',
       count: 4,
+      tag: 'a',
     });
   });
 
@@ -259,10 +267,17 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
 
   it('finds features by the key column QFieldSync names; a create keeps its key, a second one with it is refused', () => {
     const codes = data[id('visits_gpkg_code')].map((found) => found.attributes.code);
-    expect(codes).toEqual(['V-1', 'V-2', 'V-9']);
+    expect(codes).toEqual(['V-1', 'V-2', 'V-9', 'V-10']);
     expect(outcome('createCode').modified_pk).toBe('V-9');
     expect(outcome('createCodeTwice').msg).toMatch(/already has a feature with code = 'V-9'/);
     expect(data[id('visits_gpkg_code')].find((found) => found.attributes.code === 'V-9')!.attributes).toMatchObject({ count: 1, starts: null });
+  });
+
+  it('keeps a unique column unique without failing the commit: a taken value is refused, a freed one accepted', () => {
+    expect(outcome('tagTaken').msg).toMatch(/already has a feature with tag = 'b'/);
+    expect(outcome('tagTakenByNew').msg).toMatch(/already has a feature with tag = 'c'/);
+    const tags = Object.fromEntries(data[id('visits_gpkg_code')].map((found) => [found.attributes.code, found.attributes.tag]));
+    expect(tags).toEqual({ 'V-1': 'a', 'V-2': 'b', 'V-9': null, 'V-10': 'c' });
   });
 
   it('edits a GeoJSON layer: its features are found by their feature id', () => {

@@ -5,6 +5,7 @@ edit command: a delta that fails is undone (destroyEditCommand) before the next 
 nothing, while the deltas before and after it stay.
 """
 
+import json
 import os
 import re
 import traceback
@@ -73,7 +74,8 @@ class Target:
             self.key_is_fid = key.lower() == "fid"
             self.generated = self.key_is_fid
         self.editing = False
-        self.by_key = {}
+        # field index -> {value: [feature ids that have or had it]}
+        self.indexes = {}
         self.applied = 0
         # (client_id, localLayerId, localPk) -> feature id, for creates of this job; None when it failed.
         self.created = {}
@@ -85,20 +87,6 @@ class Target:
             if not self.layer.startEditing():
                 raise Refused(ERROR, f'Layer "{self.name}" cannot be edited: {_provider_errors(self.layer)}')
             self.editing = True
-            if self.key_index >= 0 and not self.key_is_fid:
-                self._index_keys()
-
-    def _index_keys(self) -> None:
-        """Feature ids by key value, read once: a query per delta would scan the table each time."""
-        self.by_key = {}
-        request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([self.key_index])
-        for feature in self.layer.dataProvider().getFeatures(request):
-            self.noted_key(feature.attribute(self.key_index), feature.id())
-
-    def noted_key(self, key, fid) -> None:
-        """Remembers that feature fid has (or may now have) this key; find_by_key checks it still has."""
-        if not is_null(key):
-            self.by_key.setdefault(key, []).append(fid)
 
     def find_by_key(self, key):
         """The feature with this key as the edit session sees it, or None; several: refused."""
@@ -109,14 +97,47 @@ class Target:
                 return None
             feature = self.layer.getFeature(fid)
             return feature if feature.isValid() else None
-        found = {}
-        for fid in self.by_key.get(key, []):
-            feature = self.layer.getFeature(fid)
-            if feature.isValid() and feature.attribute(self.key_index) == key:
-                found[fid] = feature
+        found = self.features_with(self.key_index, key)
         if len(found) > 1:
             raise Refused(ERROR, f'Layer "{self.name}" has several features with {self.key} = {to_json(key)!r}')
-        return next(iter(found.values()), None)
+        return found[0] if found else None
+
+    def features_with(self, index: int, value) -> list:
+        """The features whose field `index` holds value now, in the edit session."""
+        wanted = _index_key(value)
+        found = []
+        for fid in dict.fromkeys(self._index(index).get(wanted, [])):
+            feature = self.layer.getFeature(fid)
+            if feature.isValid() and _index_key(feature.attribute(index)) == wanted:
+                found.append(feature)
+        return found
+
+    def note_values(self, fid, values: dict) -> None:
+        """Feature fid now has these {field index: value}; features_with checks a noted value still holds."""
+        for index, value in values.items():
+            if index in self.indexes and not is_null(value):
+                self.indexes[index].setdefault(_index_key(value), []).append(fid)
+
+    def _index(self, index: int) -> dict:
+        """Feature ids by the values of one field, read once: a query per delta would scan the table each time."""
+        if index not in self.indexes:
+            values = {}
+
+            def note(value, fid):
+                if not is_null(value):
+                    values.setdefault(_index_key(value), []).append(fid)
+
+            request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([index])
+            for feature in self.layer.dataProvider().getFeatures(request):
+                note(feature.attribute(index), feature.id())
+            # What the edit session holds and the data does not yet.
+            for fid, feature in self.layer.editBuffer().addedFeatures().items():
+                note(feature.attribute(index), fid)
+            for fid, changed in self.layer.editBuffer().changedAttributeValues().items():
+                if index in changed:
+                    note(changed[index], fid)
+            self.indexes[index] = values
+        return self.indexes[index]
 
 
 class DeltaApplier:
@@ -174,12 +195,9 @@ class DeltaApplier:
         layer, fields = target.layer, target.fields
         geometry = self._geometry(target, delta, new.get("geometry"))
         values = self._values(target, new.get("attributes"))
-        if target.key_index >= 0 and not target.generated:
-            key = values.get(target.key_index)
-            if is_null(key):
-                raise Refused(ERROR, f'The new feature has no value for the key "{target.key}"')
-            if target.find_by_key(key) is not None:
-                raise Refused(ERROR, f'Layer "{target.name}" already has a feature with {target.key} = {to_json(key)!r}')
+        if target.key_index >= 0 and not target.generated and is_null(values.get(target.key_index)):
+            raise Refused(ERROR, f'The new feature has no value for the key "{target.key}"')
+        self._check_unique(target, values, None)
         feature = QgsFeature(fields)
         for index in range(fields.count()):
             if index in values:
@@ -191,8 +209,7 @@ class DeltaApplier:
         if not layer.addFeature(feature):
             raise Refused(ERROR, f'Layer "{target.name}" refused the new feature: {_provider_errors(layer)}')
         target.created[ref] = feature.id()
-        if target.key_index >= 0 and not target.key_is_fid:
-            target.noted_key(feature.attribute(target.key_index), feature.id())
+        target.note_values(feature.id(), dict(enumerate(feature.attributes())))
         return {"msg": f'Created a feature in layer "{target.name}"', "fid": feature.id()}
 
     def _patch(self, target: Target, delta: dict, ref) -> dict:
@@ -210,11 +227,11 @@ class DeltaApplier:
             for index, value in values.items():
                 checked.setAttribute(index, value)
             self._check_not_null(target, checked)
+            self._check_unique(target, values, feature.id())
             olds = {index: feature.attribute(index) for index in values}
             if not layer.changeAttributeValues(feature.id(), values, olds, True):
                 raise Refused(ERROR, f'Layer "{target.name}" refused the values: {_provider_errors(layer)}')
-            if target.key_index in values and not target.key_is_fid:
-                target.noted_key(values[target.key_index], feature.id())
+            target.note_values(feature.id(), values)
         return {"msg": _applied_msg(f"Changed {self._describe(target, feature)}", conflicts), "conflicts": conflicts}
 
     def _delete(self, target: Target, delta: dict, ref) -> dict:
@@ -336,6 +353,21 @@ class DeltaApplier:
                     and is_null(feature.attribute(index))):
                 raise Refused(ERROR, f'Field "{field.name()}" of layer "{target.name}" must have a value')
 
+    def _check_unique(self, target: Target, values: dict, fid) -> None:
+        """The key, and the fields the data source keeps unique, get no value another feature has."""
+        for index, value in values.items():
+            if is_null(value) or (index == target.key_index and (target.generated or target.key_is_fid)):
+                continue
+            constraints = target.fields.at(index).constraints()
+            if index != target.key_index and not (
+                    constraints.constraints() & QgsFieldConstraints.ConstraintUnique
+                    and constraints.constraintOrigin(QgsFieldConstraints.ConstraintUnique)
+                    == QgsFieldConstraints.ConstraintOriginProvider):
+                continue
+            if any(other.id() != fid for other in target.features_with(index, value)):
+                raise Refused(ERROR, f'Layer "{target.name}" already has a feature with '
+                              f'{target.fields.at(index).name()} = {to_json(value)!r}')
+
     def _conflicts(self, target: Target, feature: QgsFeature, old: dict, new: dict) -> list:
         olds = old.get("attributes") or {}
         if not isinstance(olds, dict):
@@ -436,6 +468,11 @@ class DeltaApplier:
 
     def opened_paths(self) -> set:
         return {target.path for target in self.targets.values() if isinstance(target, Target) and target.editing}
+
+
+def _index_key(value) -> str:
+    # Values of one field as text: QDate and dictionaries cannot be dictionary keys, 1 and "1" must differ.
+    return json.dumps(to_json(value), sort_keys=True)
 
 
 def _part(delta: dict, name: str, required: bool = True) -> dict:

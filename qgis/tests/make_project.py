@@ -11,7 +11,8 @@ column is `id`, no `fid`), areas_shp (a shapefile), table_csv (a CSV without geo
 sites_csv_text (a CSV of x/y read by QGIS's delimited text provider: no key a package could keep),
 dem_tif (a GeoTIFF with an .aux.xml side file), big:<n> (one GeoPackage layer of n points), and for
 applying deltas: visits_gpkg_code (a GeoPackage whose features are found by a text column `code`, named by
-the QFieldSync/sourceDataPrimaryKeys custom property, with date, date-time and time fields) and
+the QFieldSync/sourceDataPrimaryKeys custom property, with date, date-time and time fields and a unique
+column `tag`) and
 nested_gpkg (a GeoPackage in the sub-folder data/survey/).
 --layer-actions kind=action,... sets QFieldSync/cloud_action per layer; --future-xml adds elements
 no QGIS knows (as a project saved by a newer QGIS), which a package must keep. Prints one JSON line:
@@ -144,11 +145,15 @@ def dem_tif(outdir):
 
 def visits_gpkg_code(outdir):
     fields = [QgsField("code", QVariant.String), QgsField("visited", QVariant.DateTime),
-              QgsField("day", QVariant.Date), QgsField("starts", QVariant.Time), QgsField("count", QVariant.Int)]
+              QgsField("day", QVariant.Date), QgsField("starts", QVariant.Time), QgsField("count", QVariant.Int),
+              QgsField("tag", QVariant.String)]
     rows = [(f"POINT({7.2 + i * 0.01} 46.2)",
              [f"V-{i + 1}", QDateTime(QDate(2026, 1, i + 2), QTime(10, 0), Qt.UTC), QDate(2026, 1, i + 2),
-              QTime(8 + i, 30), i * 10]) for i in range(3)]
+              QTime(8 + i, 30), i * 10, "abc"[i]]) for i in range(3)]
     path = write_layer(outdir, "visits.gpkg", "GPKG", "Point", fields, rows)
+    from osgeo import ogr
+    # A unique index: GDAL and QGIS report the column as unique, and SQLite refuses a second equal value.
+    ogr.Open(path, 1).ExecuteSQL("CREATE UNIQUE INDEX visits_tag ON visits (tag)")
     layer = QgsVectorLayer(f"{path}|layername=visits", "visits", "ogr")
     # As QFieldSync marks a layer whose features are named by a column of their own.
     layer.setCustomProperty("QFieldSync/sourceDataPrimaryKeys", "code")
