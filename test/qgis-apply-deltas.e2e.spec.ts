@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { makeProject, makeWorkdir, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
 
 /**
@@ -403,6 +404,41 @@ describe('qgis/apply_deltas.py failures', () => {
     // Opening the GeoPackage for editing bumps SQLite's change counter; the data is what it was.
     expect(await readLayers(files(run), [points])).toEqual(await readLayers(made.dir, [points]));
     expectNoSideFiles(files(run));
+  });
+
+  it('refuses to edit a layer whose file is outside the project, leaving that file alone', async () => {
+    const made = await project(['points_gpkg']);
+    const outside = fs.mkdtempSync(path.join(made.dir, '..', 'fieldbase-outside-'));
+    temps.push(outside);
+    fs.renameSync(path.join(made.dir, 'points.gpkg'), path.join(outside, 'points.gpkg'));
+    const qgs = path.join(made.dir, 'project.qgs');
+    fs.writeFileSync(qgs, fs.readFileSync(qgs, 'utf8').replaceAll('./points.gpkg', path.join(outside, 'points.gpkg')));
+    const before = hashes(outside);
+    const run = await applyJob(made, {
+      deltas: [delta('patch', made.layer_ids.points_gpkg, { sourcePk: '1' }, { old: {}, new: { attributes: { name: 'x' } } })],
+    });
+    expect(feedbackOf(run)).toMatchObject([{ status: 'error', msg: expect.stringMatching(/not stored in a file of the project/) }]);
+    expect(run.result!.changed_files).toEqual([]);
+    expect(hashes(outside)).toEqual(before);
+  });
+
+  it('fails the job, listing no file, when the data source refuses the commit', async () => {
+    const made = await project(['points_gpkg']);
+    // A trigger QGIS cannot know of: SQLite refuses the insert only when the changes are written.
+    const sql = "CREATE TRIGGER no_insert BEFORE INSERT ON points BEGIN SELECT RAISE(ABORT, 'closed for new points'); END";
+    const trigger = spawnSync('/usr/bin/python3', ['-c', `from osgeo import ogr; ogr.Open(${JSON.stringify(path.join(made.dir, 'points.gpkg'))}, 1).ExecuteSQL(${JSON.stringify(sql)})`], {
+      encoding: 'utf8',
+    });
+    expect(trigger.status).toBe(0);
+    const run = await applyJob(made, {
+      deltas: [
+        delta('patch', made.layer_ids.points_gpkg, { sourcePk: '1' }, { old: {}, new: { attributes: { name: 'x' } } }),
+        delta('create', made.layer_ids.points_gpkg, { localPk: '9' }, { new: { geometry: 'Point (1 1)', attributes: { name: 'new' } } }),
+      ],
+    });
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({ changed_files: [], feedback: { error_type: 'UNKNOWN', error: expect.stringMatching(/Saving the changes to layer "points" failed/) } });
+    expect(run.result!.feedback.outputs.apply_deltas).toBeUndefined();
   });
 
   it('fails the job with FILE_NOT_FOUND, no feedback per delta and no changed file when the project file is missing', async () => {
