@@ -308,6 +308,29 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
   });
 });
 
+describe('qgis/apply_deltas.py on a shapefile', () => {
+  it("lists the shapefile's files that changed (.shp, .dbf, .shx), not the others", async () => {
+    const made = await project(['areas_shp']);
+    const parcels = made.layer_ids.areas_shp;
+    const run = await applyJob(made, {
+      deltas: [
+        delta('patch', parcels, { sourcePk: '1' }, { old: { attributes: { label: 'parcel 2' } }, new: { attributes: { label: 'P2', size: 12 } } }),
+        delta('delete', parcels, { sourcePk: '0' }, { old: { attributes: { label: 'parcel 1', size: 0 } } }),
+      ],
+    });
+    expect(feedbackOf(run).map((item) => item.status)).toEqual(['applied', 'applied']);
+    expect(run.result!.changed_files).toEqual(['parcels.dbf', 'parcels.shp', 'parcels.shx']);
+    const features = (await readLayers(files(run), [parcels]))[parcels];
+    // A shapefile numbers its features by position: the deletion renumbered the rest (docs/deltas-applying.md).
+    expect(features.map((found) => [found.id, found.attributes.label, found.attributes.size])).toEqual([
+      [0, 'P2', 12],
+      [1, 'parcel 3', 20],
+      [2, 'parcel 4', 30],
+      [3, 'parcel 5', 40],
+    ]);
+  });
+});
+
 describe('qgis/apply_deltas.py without overwrite_conflicts', () => {
   let made: MadeProject;
   let run: JobRun;
