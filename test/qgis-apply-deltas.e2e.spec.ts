@@ -45,7 +45,7 @@ function delta(
   method: 'create' | 'patch' | 'delete',
   layerId: string,
   keys: { sourcePk?: string | number; localPk?: string },
-  parts: { old?: Record<string, unknown>; new?: Record<string, unknown> },
+  parts: { old?: Record<string, unknown>; new?: Record<string, unknown>; localLayerCrs?: string },
   clientId = DEVICE,
 ): Delta {
   const uuid = `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
@@ -170,6 +170,8 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
       lineWrongType: delta('create', id('lines_geojson'), { localPk: '4' }, { new: { geometry: 'Point (1 1)', attributes: { kind: 'dot' } } }),
       createNested: delta('create', id('nested_gpkg'), { localPk: '3' }, { new: { geometry: 'Point (7.35 46.35)', attributes: { fid: 3, label: 'nested 3' } } }),
       nestedNoGeometry: delta('patch', id('nested_gpkg'), { sourcePk: '1' }, { old: { geometry: 'Point (7.3 46.3)' }, new: { geometry: null } }),
+      // A device whose layer was in another CRS: the geometry is moved into the layer's.
+      nestedProjected: delta('patch', id('nested_gpkg'), { sourcePk: '2' }, { localLayerCrs: 'EPSG:3857', old: {}, new: { geometry: 'Point (834837.8 5788000)' } }),
     });
     run = await applyJob(made, { deltas: Object.values(deltas) });
     data = await readLayers(files(run), [id('points_gpkg'), id('lines_geojson'), id('visits_gpkg_code'), id('nested_gpkg')]);
@@ -208,6 +210,7 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
       lineWrongType: 'error',
       createNested: 'applied',
       nestedNoGeometry: 'applied',
+      nestedProjected: 'applied',
     });
   });
 
@@ -290,13 +293,17 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     ]);
   });
 
-  it('edits a layer in a sub-folder; a null geometry removes the geometry', () => {
+  it('edits a layer in a sub-folder; a null geometry removes the geometry; one in the device layer\'s CRS is moved into the layer\'s', () => {
     expect(outcome('createNested').modified_pk).toBe('3');
     expect(data[id('nested_gpkg')]).toEqual([
       { id: 1, attributes: { fid: 1, label: 'nested 1' }, geometry: null },
-      { id: 2, attributes: { fid: 2, label: 'nested 2' }, geometry: 'Point (7.31 46.3)' },
+      { id: 2, attributes: { fid: 2, label: 'nested 2' }, geometry: expect.stringMatching(/^Point \(/) },
       { id: 3, attributes: { fid: 3, label: 'nested 3' }, geometry: 'Point (7.35 46.35)' },
     ]);
+    // 834837.8, 5788000 in web mercator is about 7.4995°E 46.0477°N.
+    const [x, y] = feature('nested_gpkg', 2)!.geometry!.match(/[\d.]+/g)!.map(Number);
+    expect(x).toBeCloseTo(7.4995, 3);
+    expect(y).toBeCloseTo(46.0477, 3);
   });
 
   it('lists exactly the data files that changed, and leaves no side file and no GeoPackage in WAL mode', () => {
