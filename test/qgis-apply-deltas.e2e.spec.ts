@@ -99,7 +99,15 @@ function listFiles(dir: string): string[] {
 }
 
 function hashes(dir: string): Record<string, string> {
-  return Object.fromEntries(listFiles(dir).map((name) => [name, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex')]));
+  return Object.fromEntries(
+    listFiles(dir).map((name) => [
+      name,
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, name)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 /** SQLite's header bytes 18 and 19: 1 = rollback journal, 2 = WAL. */
@@ -128,50 +136,128 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     const points = id('points_gpkg');
     Object.assign(deltas, {
       // The device numbered its new feature 101: the GeoPackage gives it the next fid of its own.
-      create: delta('create', points, { localPk: '101' }, {
-        new: { geometry: 'Point (8.5 47.25)', attributes: { fid: 101, name: 'new spring', count: 7, height: 2.25, observed: '2026-02-01' } },
-      }),
-      patchCreated: delta('patch', points, { sourcePk: '101', localPk: '101' }, { old: { attributes: { name: 'new spring' } }, new: { attributes: { name: 'spring' } } }),
-      patchAttribute: delta('patch', points, { sourcePk: '1' }, { old: { attributes: { name: 'point 1', count: 1 } }, new: { attributes: { name: 'first', count: 11 } } }),
+      create: delta(
+        'create',
+        points,
+        { localPk: '101' },
+        {
+          new: { geometry: 'Point (8.5 47.25)', attributes: { fid: 101, name: 'new spring', count: 7, height: 2.25, observed: '2026-02-01' } },
+        },
+      ),
+      patchCreated: delta(
+        'patch',
+        points,
+        { sourcePk: '101', localPk: '101' },
+        { old: { attributes: { name: 'new spring' } }, new: { attributes: { name: 'spring' } } },
+      ),
+      patchAttribute: delta(
+        'patch',
+        points,
+        { sourcePk: '1' },
+        { old: { attributes: { name: 'point 1', count: 1 } }, new: { attributes: { name: 'first', count: 11 } } },
+      ),
       // sourcePk as a number, as hand-written deltas have it.
       patchGeometry: delta('patch', points, { sourcePk: 2 }, { old: { geometry: 'Point (7.01 46.01)' }, new: { geometry: 'Point (7.5 46.5)' } }),
-      delete: delta('delete', points, { sourcePk: '3' }, {
-        old: { geometry: 'Point (7.02 46.02)', attributes: { fid: 3, name: 'point 3', count: 3, height: 4.5, observed: '2026-01-03' } },
-      }),
+      delete: delta(
+        'delete',
+        points,
+        { sourcePk: '3' },
+        {
+          old: { geometry: 'Point (7.02 46.02)', attributes: { fid: 3, name: 'point 3', count: 3, height: 4.5, observed: '2026-01-03' } },
+        },
+      ),
       patchDeleted: delta('patch', points, { sourcePk: '3' }, { old: { attributes: { name: 'point 3' } }, new: { attributes: { name: 'gone' } } }),
       patchMissing: delta('patch', points, { sourcePk: '999' }, { old: { attributes: { name: 'x' } }, new: { attributes: { name: 'y' } } }),
       unknownLayer: delta('patch', 'no_such_layer_id', { sourcePk: '1' }, { old: { attributes: { name: 'first' } }, new: { attributes: { name: 'z' } } }),
       // A bad geometry beside a good attribute: neither is applied.
-      badWkt: delta('patch', points, { sourcePk: '1' }, { old: { attributes: { name: 'first' } }, new: { geometry: 'Point (one two)', attributes: { name: 'broken' } } }),
+      badWkt: delta(
+        'patch',
+        points,
+        { sourcePk: '1' },
+        { old: { attributes: { name: 'first' } }, new: { geometry: 'Point (one two)', attributes: { name: 'broken' } } },
+      ),
       unknownField: delta('patch', points, { sourcePk: '1' }, { old: {}, new: { attributes: { colour: 'red' } } }),
       badValue: delta('patch', points, { sourcePk: '1' }, { old: {}, new: { attributes: { count: 'many' } } }),
       // The device saw dates, times and numbers as QField writes them; the data holds them typed.
-      datesSame: delta('patch', id('visits_gpkg_code'), { sourcePk: 'V-1', localPk: '1' }, {
-        old: { attributes: { visited: '2026-01-02T10:00:00.000Z', day: '2026-01-02', starts: '08:30:00', count: '0' } },
-        new: { attributes: { visited: '2026-01-05T13:15:00.000+01:00', day: '2026-01-05', starts: '09:45:00', count: 4 } },
-      }),
-      conflict: delta('patch', id('visits_gpkg_code'), { sourcePk: 'V-2', localPk: '2' }, {
-        old: { attributes: { count: 99, visited: '2026-01-03T10:00:00' } },
-        new: { attributes: { count: 5 } },
-      }),
-      createCode: delta('create', id('visits_gpkg_code'), { localPk: '7' }, {
-        new: { geometry: 'Point (7.4 46.4)', attributes: { fid: 7, code: 'V-9', visited: '2026-03-01T08:00:00.000Z', day: '2026-03-01', starts: null, count: 1 } },
-      }),
-      createCodeTwice: delta('create', id('visits_gpkg_code'), { localPk: '8' }, {
-        new: { geometry: 'Point (7.4 46.4)', attributes: { fid: 8, code: 'V-9', count: 2 } },
-      }),
+      datesSame: delta(
+        'patch',
+        id('visits_gpkg_code'),
+        { sourcePk: 'V-1', localPk: '1' },
+        {
+          old: { attributes: { visited: '2026-01-02T10:00:00.000Z', day: '2026-01-02', starts: '08:30:00', count: '0' } },
+          new: { attributes: { visited: '2026-01-05T13:15:00.000+01:00', day: '2026-01-05', starts: '09:45:00', count: 4 } },
+        },
+      ),
+      conflict: delta(
+        'patch',
+        id('visits_gpkg_code'),
+        { sourcePk: 'V-2', localPk: '2' },
+        {
+          old: { attributes: { count: 99, visited: '2026-01-03T10:00:00' } },
+          new: { attributes: { count: 5 } },
+        },
+      ),
+      createCode: delta(
+        'create',
+        id('visits_gpkg_code'),
+        { localPk: '7' },
+        {
+          new: {
+            geometry: 'Point (7.4 46.4)',
+            attributes: { fid: 7, code: 'V-9', visited: '2026-03-01T08:00:00.000Z', day: '2026-03-01', starts: null, count: 1 },
+          },
+        },
+      ),
+      createCodeTwice: delta(
+        'create',
+        id('visits_gpkg_code'),
+        { localPk: '8' },
+        {
+          new: { geometry: 'Point (7.4 46.4)', attributes: { fid: 8, code: 'V-9', count: 2 } },
+        },
+      ),
       deleteCode: delta('delete', id('visits_gpkg_code'), { sourcePk: 'V-3', localPk: '3' }, { old: { attributes: { code: 'V-3', count: 20 } } }),
       // tag is unique (a unique index): taken values are refused before the commit, freed ones accepted.
-      tagTaken: delta('patch', id('visits_gpkg_code'), { sourcePk: 'V-1', localPk: '1' }, { old: { attributes: { tag: 'a' } }, new: { attributes: { tag: 'b' } } }),
-      tagFreed: delta('create', id('visits_gpkg_code'), { localPk: '9' }, { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 9, code: 'V-10', count: 3, tag: 'c' } } }),
-      tagTakenByNew: delta('create', id('visits_gpkg_code'), { localPk: '10' }, { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 10, code: 'V-11', tag: 'c' } } }),
+      tagTaken: delta(
+        'patch',
+        id('visits_gpkg_code'),
+        { sourcePk: 'V-1', localPk: '1' },
+        { old: { attributes: { tag: 'a' } }, new: { attributes: { tag: 'b' } } },
+      ),
+      tagFreed: delta(
+        'create',
+        id('visits_gpkg_code'),
+        { localPk: '9' },
+        { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 9, code: 'V-10', count: 3, tag: 'c' } } },
+      ),
+      tagTakenByNew: delta(
+        'create',
+        id('visits_gpkg_code'),
+        { localPk: '10' },
+        { new: { geometry: 'Point (7.5 46.5)', attributes: { fid: 10, code: 'V-11', tag: 'c' } } },
+      ),
       createLine: delta('create', id('lines_geojson'), { localPk: '3' }, { new: { geometry: 'LineString (1 1, 2 2)', attributes: { fid: 3, kind: 'trail' } } }),
-      patchLine: delta('patch', id('lines_geojson'), { sourcePk: '1', localPk: '2' }, { old: { attributes: { kind: 'road' } }, new: { attributes: { kind: 'track' } } }),
+      patchLine: delta(
+        'patch',
+        id('lines_geojson'),
+        { sourcePk: '1', localPk: '2' },
+        { old: { attributes: { kind: 'road' } }, new: { attributes: { kind: 'track' } } },
+      ),
       lineWrongType: delta('create', id('lines_geojson'), { localPk: '4' }, { new: { geometry: 'Point (1 1)', attributes: { kind: 'dot' } } }),
-      createNested: delta('create', id('nested_gpkg'), { localPk: '3' }, { new: { geometry: 'Point (7.35 46.35)', attributes: { fid: 3, label: 'nested 3' } } }),
+      createNested: delta(
+        'create',
+        id('nested_gpkg'),
+        { localPk: '3' },
+        { new: { geometry: 'Point (7.35 46.35)', attributes: { fid: 3, label: 'nested 3' } } },
+      ),
       nestedNoGeometry: delta('patch', id('nested_gpkg'), { sourcePk: '1' }, { old: { geometry: 'Point (7.3 46.3)' }, new: { geometry: null } }),
       // A device whose layer was in another CRS: the geometry is moved into the layer's.
-      nestedProjected: delta('patch', id('nested_gpkg'), { sourcePk: '2' }, { localLayerCrs: 'EPSG:3857', old: {}, new: { geometry: 'Point (834837.8 5788000)' } }),
+      nestedProjected: delta(
+        'patch',
+        id('nested_gpkg'),
+        { sourcePk: '2' },
+        { localLayerCrs: 'EPSG:3857', old: {}, new: { geometry: 'Point (834837.8 5788000)' } },
+      ),
     });
     run = await applyJob(made, { deltas: Object.values(deltas) });
     data = await readLayers(files(run), [id('points_gpkg'), id('lines_geojson'), id('visits_gpkg_code'), id('nested_gpkg')]);
@@ -182,7 +268,12 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
   it('succeeds, with one feedback per delta in job.json order', () => {
     expect(run.code).toBe(0);
     expect(run.result!.feedback.error).toBeUndefined();
-    expect(run.result!.feedback.steps.map((step: { id: string }) => step.id)).toEqual(['start_qgis', 'project_validity_check', 'apply_deltas', 'close_project']);
+    expect(run.result!.feedback.steps.map((step: { id: string }) => step.id)).toEqual([
+      'start_qgis',
+      'project_validity_check',
+      'apply_deltas',
+      'close_project',
+    ]);
     expect(feedbackOf(run).map((item) => item.delta_id)).toEqual(Object.values(deltas).map((item) => item.id));
     for (const item of feedbackOf(run)) expect(Object.keys(item).sort()).toEqual(['conflicts', 'delta_id', 'modified_pk', 'msg', 'status']);
     expect(Object.fromEntries(Object.keys(deltas).map((name) => [name, outcome(name).status]))).toEqual({
@@ -227,8 +318,16 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
   });
 
   it('patches attributes, and geometry alone leaving the attributes as they were', () => {
-    expect(feature('points_gpkg', 1)).toEqual({ id: 1, attributes: { fid: 1, name: 'first', count: 11, height: 1.5, observed: '2026-01-01' }, geometry: 'Point (7 46)' });
-    expect(feature('points_gpkg', 2)).toEqual({ id: 2, attributes: { fid: 2, name: 'point 2', count: 2, height: 3, observed: '2026-01-02' }, geometry: 'Point (7.5 46.5)' });
+    expect(feature('points_gpkg', 1)).toEqual({
+      id: 1,
+      attributes: { fid: 1, name: 'first', count: 11, height: 1.5, observed: '2026-01-01' },
+      geometry: 'Point (7 46)',
+    });
+    expect(feature('points_gpkg', 2)).toEqual({
+      id: 2,
+      attributes: { fid: 2, name: 'point 2', count: 2, height: 3, observed: '2026-01-02' },
+      geometry: 'Point (7.5 46.5)',
+    });
   });
 
   it('deletes a feature; a later patch of it is not_applied, as is one of a feature that never was', () => {
@@ -293,7 +392,7 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     ]);
   });
 
-  it('edits a layer in a sub-folder; a null geometry removes the geometry; one in the device layer\'s CRS is moved into the layer\'s', () => {
+  it("edits a layer in a sub-folder; a null geometry removes the geometry; one in the device layer's CRS is moved into the layer's", () => {
     expect(outcome('createNested').modified_pk).toBe('3');
     expect(data[id('nested_gpkg')]).toEqual([
       { id: 1, attributes: { fid: 1, label: 'nested 1' }, geometry: null },
@@ -301,7 +400,9 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
       { id: 3, attributes: { fid: 3, label: 'nested 3' }, geometry: 'Point (7.35 46.35)' },
     ]);
     // 834837.8, 5788000 in web mercator is about 7.4995°E 46.0477°N.
-    const [x, y] = feature('nested_gpkg', 2)!.geometry!.match(/[\d.]+/g)!.map(Number);
+    const [x, y] = feature('nested_gpkg', 2)!
+      .geometry!.match(/[\d.]+/g)!
+      .map(Number);
     expect(x).toBeCloseTo(7.4995, 3);
     expect(y).toBeCloseTo(46.0477, 3);
   });
@@ -348,9 +449,24 @@ describe('qgis/apply_deltas.py without overwrite_conflicts', () => {
     made = await project(['points_gpkg']);
     const points = made.layer_ids.points_gpkg;
     Object.assign(deltas, {
-      conflictPatch: delta('patch', points, { sourcePk: '1' }, { old: { attributes: { name: 'point one', count: 1 } }, new: { attributes: { name: 'mine', count: 100 } } }),
-      conflictDelete: delta('delete', points, { sourcePk: '2' }, { old: { attributes: { fid: 2, name: 'point 2', count: 2, height: 99, observed: '2026-01-02' } } }),
-      datesOnly: delta('patch', points, { sourcePk: '3' }, { old: { attributes: { observed: '2026-01-03T00:00:00', height: '4.5' } }, new: { attributes: { observed: '2026-04-01' } } }),
+      conflictPatch: delta(
+        'patch',
+        points,
+        { sourcePk: '1' },
+        { old: { attributes: { name: 'point one', count: 1 } }, new: { attributes: { name: 'mine', count: 100 } } },
+      ),
+      conflictDelete: delta(
+        'delete',
+        points,
+        { sourcePk: '2' },
+        { old: { attributes: { fid: 2, name: 'point 2', count: 2, height: 99, observed: '2026-01-02' } } },
+      ),
+      datesOnly: delta(
+        'patch',
+        points,
+        { sourcePk: '3' },
+        { old: { attributes: { observed: '2026-01-03T00:00:00', height: '4.5' } }, new: { attributes: { observed: '2026-04-01' } } },
+      ),
     });
     run = await applyJob(made, { overwrite_conflicts: false, deltas: Object.values(deltas) });
     data = await readLayers(files(run), [points]);
@@ -384,8 +500,19 @@ describe('qgis/apply_deltas.py across two jobs: the features a device created ar
     // Both devices numbered their new feature 4 in their own package; the server gives them 4 and 5.
     first = await applyJob(made, {
       deltas: [
-        delta('create', points, { localPk: '4' }, { new: { geometry: 'Point (8 46)', attributes: { fid: 4, name: 'from a', count: 1, height: null, observed: null } } }),
-        delta('create', points, { localPk: '4' }, { new: { geometry: 'Point (9 46)', attributes: { fid: 4, name: 'from b', count: 2, height: null, observed: null } } }, OTHER_DEVICE),
+        delta(
+          'create',
+          points,
+          { localPk: '4' },
+          { new: { geometry: 'Point (8 46)', attributes: { fid: 4, name: 'from a', count: 1, height: null, observed: null } } },
+        ),
+        delta(
+          'create',
+          points,
+          { localPk: '4' },
+          { new: { geometry: 'Point (9 46)', attributes: { fid: 4, name: 'from b', count: 2, height: null, observed: null } } },
+          OTHER_DEVICE,
+        ),
       ],
     });
     const created = feedbackOf(first).map((item, index) => ({
@@ -398,7 +525,13 @@ describe('qgis/apply_deltas.py across two jobs: the features a device created ar
     second = await applyJob(files(first), {
       created_features: created,
       deltas: [
-        delta('patch', points, { sourcePk: '4', localPk: '4' }, { old: { attributes: { name: 'from b' } }, new: { attributes: { name: 'b, later' } } }, OTHER_DEVICE),
+        delta(
+          'patch',
+          points,
+          { sourcePk: '4', localPk: '4' },
+          { old: { attributes: { name: 'from b' } }, new: { attributes: { name: 'b, later' } } },
+          OTHER_DEVICE,
+        ),
         delta('patch', points, { sourcePk: '4', localPk: '4' }, { old: { attributes: { name: 'from a' } }, new: { attributes: { name: 'a, later' } } }),
         delta('delete', points, { sourcePk: '4', localPk: '4' }, { old: { attributes: { name: 'a, later' } } }),
         delta('patch', points, { sourcePk: '4', localPk: '4' }, { old: { attributes: { name: 'a, later' } }, new: { attributes: { name: 'too late' } } }),
@@ -456,9 +589,13 @@ describe('qgis/apply_deltas.py failures', () => {
     const made = await project(['points_gpkg']);
     // A trigger QGIS cannot know of: SQLite refuses the insert only when the changes are written.
     const sql = "CREATE TRIGGER no_insert BEFORE INSERT ON points BEGIN SELECT RAISE(ABORT, 'closed for new points'); END";
-    const trigger = spawnSync('/usr/bin/python3', ['-c', `from osgeo import ogr; ogr.Open(${JSON.stringify(path.join(made.dir, 'points.gpkg'))}, 1).ExecuteSQL(${JSON.stringify(sql)})`], {
-      encoding: 'utf8',
-    });
+    const trigger = spawnSync(
+      '/usr/bin/python3',
+      ['-c', `from osgeo import ogr; ogr.Open(${JSON.stringify(path.join(made.dir, 'points.gpkg'))}, 1).ExecuteSQL(${JSON.stringify(sql)})`],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(trigger.status).toBe(0);
     const run = await applyJob(made, {
       deltas: [
@@ -467,7 +604,10 @@ describe('qgis/apply_deltas.py failures', () => {
       ],
     });
     expect(run.code).toBe(0);
-    expect(run.result).toMatchObject({ changed_files: [], feedback: { error_type: 'UNKNOWN', error: expect.stringMatching(/Saving the changes to layer "points" failed/) } });
+    expect(run.result).toMatchObject({
+      changed_files: [],
+      feedback: { error_type: 'UNKNOWN', error: expect.stringMatching(/Saving the changes to layer "points" failed/) },
+    });
     expect(run.result!.feedback.outputs.apply_deltas).toBeUndefined();
   });
 
@@ -498,10 +638,24 @@ describe('qgis/apply_deltas.py with 1000 deltas in one job', () => {
     made = await project(['big:1000']);
     const big = made.layer_ids.big;
     for (let i = 1; i <= 500; i++)
-      deltas.push(delta('patch', big, { sourcePk: String(i) }, { old: { attributes: { name: `point ${i}` } }, new: { attributes: { name: `patched ${i}`, count: i * 2 } } }));
+      deltas.push(
+        delta(
+          'patch',
+          big,
+          { sourcePk: String(i) },
+          { old: { attributes: { name: `point ${i}` } }, new: { attributes: { name: `patched ${i}`, count: i * 2 } } },
+        ),
+      );
     for (let i = 501; i <= 750; i++) deltas.push(delta('delete', big, { sourcePk: String(i) }, { old: { attributes: { name: `point ${i}` } } }));
     for (let i = 0; i < 249; i++)
-      deltas.push(delta('create', big, { localPk: String(2000 + i) }, { new: { geometry: `Point (9 ${46 + i / 1000})`, attributes: { fid: 2000 + i, name: `created ${i}`, count: i, height: 0 } } }));
+      deltas.push(
+        delta(
+          'create',
+          big,
+          { localPk: String(2000 + i) },
+          { new: { geometry: `Point (9 ${46 + i / 1000})`, attributes: { fid: 2000 + i, name: `created ${i}`, count: i, height: 0 } } },
+        ),
+      );
     // One refused delta among them changes nothing and stops nothing.
     deltas.splice(600, 0, delta('patch', big, { sourcePk: '751' }, { old: {}, new: { geometry: 'nonsense', attributes: { name: 'refused' } } }));
     const started = Date.now();
