@@ -135,6 +135,13 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     before = hashes(made.dir);
     const points = id('points_gpkg');
     Object.assign(deltas, {
+      // Created and deleted again in the same push: it never reaches the data.
+      createGone: delta('create', points, { localPk: '201' }, { new: { geometry: 'Point (8 47)', attributes: { fid: 201, name: 'gone soon' } } }),
+      deleteGone: delta('delete', points, { sourcePk: '201', localPk: '201' }, { old: { attributes: { fid: 201, name: 'gone soon' } } }),
+      // A create that fails: the device's later patch of that feature (its sourcePk happens to be a fid the
+      // server has) must not land on another feature.
+      createBad: delta('create', points, { localPk: '301' }, { new: { geometry: 'Point (eight 47)', attributes: { fid: 1, name: 'bad' } } }),
+      patchOfBad: delta('patch', points, { sourcePk: '1', localPk: '301' }, { old: { attributes: { name: 'bad' } }, new: { attributes: { name: 'worse' } } }),
       // The device numbered its new feature 101: the GeoPackage gives it the next fid of its own.
       create: delta(
         'create',
@@ -277,6 +284,10 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     expect(feedbackOf(run).map((item) => item.delta_id)).toEqual(Object.values(deltas).map((item) => item.id));
     for (const item of feedbackOf(run)) expect(Object.keys(item).sort()).toEqual(['conflicts', 'delta_id', 'modified_pk', 'msg', 'status']);
     expect(Object.fromEntries(Object.keys(deltas).map((name) => [name, outcome(name).status]))).toEqual({
+      createGone: 'applied',
+      deleteGone: 'applied',
+      createBad: 'error',
+      patchOfBad: 'not_applied',
       create: 'applied',
       patchCreated: 'applied',
       patchAttribute: 'applied',
@@ -315,6 +326,14 @@ describe('qgis/apply_deltas.py: creates, patches and deletes on GeoPackage and G
     });
     expect(feature('points_gpkg', 101)).toBeUndefined();
     expect(outcome('patchCreated').modified_pk).toBeNull();
+  });
+
+  it('forgets a feature created and deleted in the same job, and a create that failed', () => {
+    expect(outcome('createGone').modified_pk).toBeNull();
+    expect(outcome('deleteGone').msg).toMatch(/created earlier in this job/);
+    expect(data[id('points_gpkg')].map((found) => found.attributes.name)).not.toContain('gone soon');
+    expect(outcome('patchOfBad').msg).toMatch(/its create delta failed/);
+    expect(feature('points_gpkg', 1)!.attributes.name).toBe('first');
   });
 
   it('patches attributes, and geometry alone leaving the attributes as they were', () => {
