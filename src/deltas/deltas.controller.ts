@@ -54,7 +54,7 @@ export class DeltasController {
   @UseInterceptors(DeltafileUploadInterceptor)
   @HttpCode(200)
   @ApiOperation({
-    operationId: 'pushDeltas',
+    operationId: 'uploadDeltafile',
     summary: 'Push a delta file (multipart part "file"); answers its deltas',
     description:
       'Admins, managers, editors and reporters; never on a template project (403). Checks, in this order: the `file` part is there (400 `empty_content`); ' +
