@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { Actor } from '../../common/actor.js';
-import type { CreatedJob } from './create-job.command.js';
+import type { CreatedJob } from '../dto/job.dto.js';
 
 /**
  * Give a project's pending deltas to apply jobs (spec §10.2 `POST /jobs/` with `type=delta_apply`,

@@ -8,16 +8,10 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ProjectsRepository } from '../../projects/projects.repository.js';
 import { projectAccess } from '../../projects/roles/project-role.guard.js';
 import { may } from '../../projects/roles/roles.js';
-import { toJobResponse, type JobResponse } from '../dto/job.dto.js';
+import { toJobResponse, type CreatedJob } from '../dto/job.dto.js';
 import type { CreateJobBody } from '../dto/job-requests.dto.js';
 import { JobsRepository } from '../jobs.repository.js';
 import { ApplyDeltasCommand } from './apply-deltas.command.js';
-
-/** What POST /jobs/ answers: the job, and whether it is new (201) or an active one (200). */
-export interface CreatedJob {
-  job: JobResponse;
-  created: boolean;
-}
 
 /**
  * POST /jobs/ (spec §10.2). Roles per §6.4; `package` needs a regular project (403) with a QGIS file
