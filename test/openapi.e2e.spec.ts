@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
 import { buildOpenApiDocument } from '../src/app.factory.js';
 import { ERROR_CODES } from '../src/common/openapi.js';
 import { describeProblems, redoclyLint } from './support/openapi-lint.js';
@@ -37,6 +38,13 @@ describe('OpenAPI document (spec §9)', () => {
     expect(a.body).toEqual(generated);
     expect(b.body).toEqual(a.body);
     expect(a.body.servers).toEqual([{ url: '/' }]);
+  });
+
+  it('serves the same document as YAML at openapi.yaml', async () => {
+    const res = await request(t.http).get('/api/v1/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/yaml/);
+    expect(parseYaml(res.text)).toEqual(served);
   });
 
   it('is identical to the committed openapi.json (run `npm run openapi` after changing a route)', () => {
