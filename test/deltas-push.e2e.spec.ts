@@ -140,6 +140,20 @@ describe('pushing deltas (spec §11.2)', () => {
     expect((await storedDeltas(id)).map((row) => row.id)).toEqual([a.uuid, b.uuid, c.uuid]);
   });
 
+  it('two devices pushing at once, and one pushing the same file three times at once: each delta stored once, in exactly one apply job', async () => {
+    const id = await project();
+    const phone = deltafile(id, [delta('create', { clientId: 'phone' }), delta('patch', { clientId: 'phone' })]);
+    const tablet = deltafile(id, [delta('create', { clientId: 'tablet' }), delta('delete', { clientId: 'tablet' })]);
+    const answers = await Promise.all([phone, phone, tablet, phone].map((file) => pushDeltas(t, owner, id, file)));
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    expect(answers[0].body).toEqual(answers[1].body);
+    const stored = await storedDeltas(id);
+    expect(stored.map((row) => row.id).sort()).toEqual([...phone.deltas, ...tablet.deltas].map((d) => d.uuid).sort());
+    const jobs = await applyJobs(id);
+    expect(jobs.map((job) => job.deltas)).toEqual([2, 2]);
+    expect(stored.every((row) => jobs.some((job) => job.id === row.job_id))).toBe(true);
+  });
+
   it('refuses a file holding a delta pushed to another project (400 invalid_deltafile), storing nothing and changing nothing there', async () => {
     const mine = await project();
     const other = await projectWithQgisFile(t, stranger, `push-other-${++n}`);
@@ -220,7 +234,7 @@ describe('pushing deltas (spec §11.2)', () => {
     expect(await rejected(id)).toHaveLength(cases.length);
   });
 
-  it('answers no delta file a client can send with a 500: truncated, not UTF-8, NUL characters, deep nesting, odd escapes and numbers', async () => {
+  it('never answers 500 to a delta file a client can send: truncated, not UTF-8, NUL characters, deep nesting, odd escapes and numbers', async () => {
     const id = await project();
     const good = JSON.stringify(deltafile(id, [delta('create'), delta('patch')]));
     const hostile: [string, Buffer | string, number, string?][] = [
