@@ -80,7 +80,7 @@ describe('OpenAPI document (spec §9)', () => {
       expect(operation.description).toEqual(expect.any(String));
     }
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(53);
+    expect(ids.length).toBe(57);
     expect(ids).toEqual(expect.arrayContaining(['listProjects', 'createProject', 'updateProject', 'uploadProjectThumbnail', 'addCollaborator', 'login']));
   });
 
@@ -98,7 +98,7 @@ describe('OpenAPI document (spec §9)', () => {
 
   it('accepts JSON, form and multipart bodies on every write endpoint, multipart only for uploads (spec §1)', () => {
     const writes = operations(served).filter(({ operation }) => operation.requestBody);
-    expect(writes.length).toBe(21);
+    expect(writes.length).toBe(22);
     for (const { operation } of writes) {
       const types = Object.keys(operation.requestBody.content).sort();
       if (operation.operationId.startsWith('upload')) {
@@ -121,7 +121,7 @@ describe('OpenAPI document (spec §9)', () => {
 
   it('answers lists as bare arrays with the pagination parameters and headers (spec §7)', () => {
     const lists = operations(served).filter(({ operation }) => operation.operationId.startsWith('list'));
-    expect(lists.length).toBe(11);
+    expect(lists.length).toBe(12);
     for (const { operation } of lists) {
       const ok = operation.responses['200'];
       expect(ok.content['application/json'].schema.type).toBe('array');
