@@ -193,7 +193,7 @@ describeCli('the official qfieldcloud-sdk CLI', () => {
     });
   });
 
-  describe('packages: package-latest and package-download (spec §12)', () => {
+  describe('packages and deltas: package-latest, package-download and delta-push (spec §12, §11)', () => {
     // Its own app with the worker and real QGIS: the jobs above must stay pending.
     let w: TestApp;
     let session: { url: string; token: string };

@@ -5,7 +5,7 @@
 What a QField-like test needs to write deltas against a package and to check the project's data
 after they were applied: per layer id, its name, CRS, file (relative to the project's folder), the
 custom properties QField's edit tracking reads, the key field(s) of its provider, and every feature
-with its feature id, attributes (dates as ISO strings, NULL as null) and geometry as WKT with at
+with its feature id, attributes (as QField writes them: dates as ISO strings, NULL as null) and geometry as WKT with at
 most 8 decimals (null when it has none).
 """
 
@@ -20,21 +20,10 @@ from fieldbase_qgis.app import exit_qgis, start_qgis  # noqa: E402
 start_qgis()
 
 from qgis.core import QgsMapLayerType, QgsProject, QgsProviderRegistry  # noqa: E402
-from qgis.PyQt.QtCore import QDate, QDateTime, QTime  # noqa: E402
+
+from fieldbase_qgis.values import to_json  # noqa: E402
 
 PROPERTIES = ["remoteLayerId", "QFieldSync/remoteLayerId", "QFieldSync/sourceDataPrimaryKeys", "isOfflineEditable"]
-
-
-def value(v):
-    if v is None or (hasattr(v, "isNull") and v.isNull()):
-        return None
-    if isinstance(v, QDate):
-        return v.toString("yyyy-MM-dd")
-    if isinstance(v, QDateTime):
-        return v.toString("yyyy-MM-ddTHH:mm:ss.zzz")
-    if isinstance(v, QTime):
-        return v.toString("HH:mm:ss")
-    return v
 
 
 def dump(path):
@@ -53,7 +42,7 @@ def dump(path):
             geometry = feature.geometry()
             features.append({
                 "id": feature.id(),
-                "attributes": {fields[i].name(): value(feature.attribute(i)) for i in range(fields.count())},
+                "attributes": {fields[i].name(): to_json(feature.attribute(i)) for i in range(fields.count())},
                 "geometry": None if geometry.isNull() else geometry.asWkt(8),
             })
         layers[layer.id()] = {
