@@ -11,8 +11,10 @@
  * - push: the POST /deltas/ answer time;
  * - queued: push to the apply job's started_at (the worker's poll and claim);
  * - job: the apply job's started_at to finished_at (QGIS start, applying, storing the data file);
+ * - apply step: the script's apply_deltas step alone (the `step apply_deltas done in …` line of the
+ *   job's log), and the QGIS process's peak memory (its `peak memory` line);
  * - push to applied: push to the first poll that saw no delta pending or busy (what QField waits);
- * - deltas/s: deltas over the job's time, and over push to applied.
+ * - deltas/s: deltas over the apply step, over the job's time, and over push to applied.
  * Medians over --runs. Every delta must end STATUS_APPLIED. Writes bench/results/deltas.json and
  * prints a Markdown table with the machine's load average before and after.
  */
@@ -62,7 +64,15 @@ interface Run {
   push_s: number;
   queued_s: number;
   job_s: number;
+  apply_step_s: number;
+  peak_mb: number;
   push_to_applied_s: number;
+}
+
+function logged(output: string, pattern: RegExp): number {
+  const match = pattern.exec(output ?? '');
+  if (!match) throw new Error(`no ${pattern} in the job's log:\n${output}`);
+  return Number(match[1]);
 }
 
 interface SizeResult {
@@ -72,7 +82,10 @@ interface SizeResult {
   push_s: number;
   queued_s: number;
   job_s: number;
+  apply_step_s: number;
+  peak_mb: number;
   push_to_applied_s: number;
+  deltas_per_s_step: number;
   deltas_per_s_job: number;
   deltas_per_s_end_to_end: number;
 }
@@ -179,9 +192,17 @@ async function main() {
           throw new Error(`unexpected apply jobs: ${JSON.stringify(jobs.map((job) => job.status))}`);
         const started = Math.min(...jobs.map((job) => Date.parse(job.started_at)));
         const finished = Math.max(...jobs.map((job) => Date.parse(job.finished_at)));
-        measured.push({ push_s, queued_s: (started - pushedAt) / 1000, job_s: (finished - started) / 1000, push_to_applied_s });
+        measured.push({
+          push_s,
+          queued_s: (started - pushedAt) / 1000,
+          job_s: (finished - started) / 1000,
+          apply_step_s: jobs.reduce((sum, job) => sum + logged(job.output, /step apply_deltas done in ([\d.]+) s/), 0),
+          peak_mb: Math.max(...jobs.map((job) => logged(job.output, /peak memory (\d+) MB/))),
+          push_to_applied_s,
+        });
       }
       const job_s = median(measured.map((run) => run.job_s));
+      const apply_step_s = median(measured.map((run) => run.apply_step_s));
       const push_to_applied_s = median(measured.map((run) => run.push_to_applied_s));
       results.push({
         deltas: size,
@@ -190,7 +211,10 @@ async function main() {
         push_s: round(median(measured.map((run) => run.push_s)), 3),
         queued_s: round(median(measured.map((run) => run.queued_s))),
         job_s: round(job_s),
+        apply_step_s: round(apply_step_s, 3),
+        peak_mb: Math.max(...measured.map((run) => run.peak_mb)),
         push_to_applied_s: round(push_to_applied_s),
+        deltas_per_s_step: round(size / apply_step_s, 1),
         deltas_per_s_job: round(size / job_s, 1),
         deltas_per_s_end_to_end: round(size / push_to_applied_s, 1),
       });
@@ -212,11 +236,11 @@ async function main() {
       [
         `delta_apply through the API and one worker process, a GeoPackage layer of ${summary.layer_features} points; ${summary.machine}; load average ${summary.load_before} before, ${summary.load_after} after; medians of ${runs}`,
         '',
-        '| deltas in the push (patches + creates) | push answered | push → job started | job (started → finished) | push → all applied (poll 250 ms) | deltas/s, job | deltas/s, push → applied |',
-        '|---:|---:|---:|---:|---:|---:|---:|',
+        '| deltas in the push (patches + creates) | push answered | push → job started | job (started → finished) | apply_deltas step | push → all applied (poll 250 ms) | deltas/s: step / job / push → applied | QGIS peak memory |',
+        '|---:|---:|---:|---:|---:|---:|---:|---:|',
         ...results.map(
           (r) =>
-            `| ${r.deltas} (${r.patches} + ${r.creates}) | ${r.push_s} s | ${r.queued_s} s | ${r.job_s} s | ${r.push_to_applied_s} s | ${r.deltas_per_s_job} | ${r.deltas_per_s_end_to_end} |`,
+            `| ${r.deltas} (${r.patches} + ${r.creates}) | ${r.push_s} s | ${r.queued_s} s | ${r.job_s} s | ${r.apply_step_s} s | ${r.push_to_applied_s} s | ${r.deltas_per_s_step} / ${r.deltas_per_s_job} / ${r.deltas_per_s_end_to_end} | ${r.peak_mb} MB |`,
         ),
       ].join('\n'),
     );
