@@ -16,6 +16,7 @@ import {
   type Delta,
   type DeltaFile,
   type DeltaRow,
+  type DumpedFeature,
   type DumpedLayer,
 } from './support/field-device.js';
 import { createProject, jobEnded, jobsOf, uploadProject, waitFor } from './support/jobs.js';
@@ -118,6 +119,8 @@ describe('the field round trip: package, edit in the field, push deltas, apply, 
   it('polled as QField polls, every delta ends STATUS_APPLIED', async () => {
     const rows = await deltasSettled(t.http, owner, projectId, pushed.id);
     expect(rows.map((row) => [row.id, row.status, row.last_status])).toEqual(pushed.deltas.map((delta) => [delta.uuid, 'STATUS_APPLIED', 'applied']));
+    // Nothing in the field conflicted with the data: each says what it did and lists no conflict.
+    for (const row of rows) expect(row.last_feedback).toEqual(expect.objectContaining({ msg: expect.any(String), conflicts: [] }));
     const applyJobs = (await jobsOf(t.http, owner, projectId)).filter((job) => job.type === 'delta_apply');
     expect(applyJobs.map((job) => job.status)).toEqual(['finished']);
   });
@@ -128,7 +131,9 @@ describe('the field round trip: package, edit in the field, push deltas, apply, 
     // The worker stores the data files without their GeoPackage side files.
     expect(names.sort()).toEqual([...made.files].sort());
     const layers = await dumpFeatures(path.join(server, made.project_file));
-    expectEdited(layers[made.layer_ids.points_gpkg], layers[made.layer_ids.lines_geojson]);
+    const created = expectEdited(layers[made.layer_ids.points_gpkg], layers[made.layer_ids.lines_geojson]);
+    // The key the data source gave the created feature is the delta's modified_pk (spec §11.3).
+    expect(await t.sql(`SELECT modified_pk FROM deltas WHERE id = $1`, [edits.create.uuid])).toEqual([{ modified_pk: String(created.id) }]);
   });
 
   it('the project needs repackaging; the new package holds the edits', async () => {
@@ -155,7 +160,7 @@ describe('the field round trip: package, edit in the field, push deltas, apply, 
   });
 
   /** The source layers after the edits: the packaged features with exactly the pushed changes. */
-  function expectEdited(points: DumpedLayer, lines: DumpedLayer) {
+  function expectEdited(points: DumpedLayer, lines: DumpedLayer): DumpedFeature {
     const [first, second, third] = packaged.points.features;
     const byName = (name: string) => points.features.find((feature) => feature.attributes.name === name);
     expect(points.features).toHaveLength(3);
@@ -175,5 +180,6 @@ describe('the field round trip: package, edit in the field, push deltas, apply, 
       ['path', 'LineString (7 46, 7.2 46.2, 7.3 46.1)'],
       ['road', packaged.lines.features[1].geometry],
     ]);
+    return created!;
   }
 });
