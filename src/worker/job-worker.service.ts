@@ -28,8 +28,8 @@ const QGIS_RECHECK_MS = 60_000;
 const LOG_RETENTION_MS = 60 * 60 * 1000;
 /** Superseded packages are kept an hour; removing them a few minutes late is fine. */
 const EXPIRED_PACKAGES_MS = 5 * 60 * 1000;
-/** The job types this worker runs. */
-const RUNNABLE = new Set(['process_projectfile', 'package', 'delta_apply']);
+/** The job types this worker runs, and the script of qgis/ that runs each (QGIS-CONTRACT, DELTAS-CONTRACT). */
+const SCRIPTS: Record<string, string> = { process_projectfile: 'process_projectfile.py', package: 'package.py', delta_apply: 'apply_deltas.py' };
 
 const INSTALL_QGIS =
   "install Debian's QGIS Python packages (apt-get install --no-install-recommends python3-qgis qgis-providers) " +
@@ -163,7 +163,7 @@ export class JobWorker implements BeforeApplicationShutdown {
 
   private async run(job: ClaimedJob, onStop: (stop: () => void) => void, isStopped: () => boolean): Promise<void> {
     const started = Date.now();
-    if (!RUNNABLE.has(job.type)) {
+    if (!SCRIPTS[job.type]) {
       return this.end(job, { feedback: failure('UNKNOWN', `Jobs of type ${job.type} are not supported by this server yet`) }, null);
     }
     if (!this.qgis.ok) return this.end(job, { feedback: failure('MISSING_QGIS', `This worker cannot start QGIS (${this.qgis.error}): ${INSTALL_QGIS}`) }, null);
@@ -179,7 +179,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       if (!(await (job.type === 'delta_apply' ? this.deltaApply.markStarted(job, this.id) : this.jobs.markStarted(job.id, this.id)))) return;
       const script = runQgisScript({
         python: this.config.qgisPython,
-        script: path.join(QGIS_SCRIPTS_DIR, `${job.type}.py`),
+        script: path.join(QGIS_SCRIPTS_DIR, SCRIPTS[job.type]),
         workdir,
         timeoutMs: this.config.jobTimeoutSeconds * 1000,
         memoryMb: this.config.jobMemoryMb,
