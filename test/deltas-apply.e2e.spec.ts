@@ -182,6 +182,22 @@ describe('the worker applies deltas (spec §11.3) and never loses them (§10.3)'
     }
   });
 
+  it('deltas that waited while the owner was over quota get a job once storage is freed, without another push', async () => {
+    const id = await newProject();
+    await t.sql(`UPDATE accounts SET storage_quota_bytes = 1 WHERE id = $1`, [ownerId]);
+    let ids: string[];
+    try {
+      const pushed = await push(id, 'device-w', [{}]);
+      ids = pushed.ids;
+      expect(pushed.queued.kind).toBe('over_quota');
+      expect((await deltaRows(t.sql, ids))[0]).toMatchObject({ status: 'pending', job_id: null, last_feedback: { msg: expect.stringContaining('quota') } });
+    } finally {
+      await t.sql(`UPDATE accounts SET storage_quota_bytes = NULL WHERE id = $1`, [ownerId]);
+    }
+    await settled(id, 60_000);
+    expect((await deltaRows(t.sql, ids))[0]).toMatchObject({ status: 'applied', attempts: 0 });
+  });
+
   it('deltas are busy while their job runs; deleting the project mid-job removes job and deltas, and the worker goes on', async () => {
     const id = await newProject();
     const { ids } = await push(id, 'device-c', [{ test: 'slow:60' }, {}]);
@@ -334,5 +350,39 @@ describe('the worker applies deltas (spec §11.3) and never loses them (§10.3)'
     const jobs = await settled(id);
     expect(jobs.map((j) => [j.id, j.status])).toEqual([[job.id, 'finished']]);
     expect(lines(await fileOf(id, 'applied.log'))).toHaveLength(2);
+  });
+});
+
+describe('apply jobs on a worker that cannot start QGIS', () => {
+  let t: TestApp;
+  let made: MadeProject;
+
+  beforeAll(async () => {
+    made = await makeProject({ format: 'qgs', layers: ['points_gpkg'] });
+    t = await startTestApp({ WORKER: 'true', QGIS_PYTHON: '/nonexistent/python3' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    fs.rmSync(made.dir, { recursive: true, force: true });
+  });
+
+  it('fail MISSING_QGIS without costing the deltas an attempt: they wait, pending, saying why, for a worker that can', async () => {
+    const token = await t.createPerson('nq_deltas');
+    const ownerId = await accountId(t, 'nq_deltas');
+    const id = await createProject(t.http, token, 'no-qgis-deltas');
+    await uploadProject(t.http, token, id, made);
+    const ids = await insertDeltas(t.sql, id, ownerId, 'device-n', [{}, {}]);
+    const queued = await queueApply(t, id, ownerId);
+    expect(queued.kind).toBe('created');
+    const jobId = queued.kind === 'created' ? queued.jobs[0].id : '';
+    expect((await jobEnded(t.http, token, jobId)).feedback).toMatchObject({ error_type: 'MISSING_QGIS' });
+    const rows = await deltaRows(t.sql, ids);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'pending', job_id: null, attempts: 0 });
+      expect(row.last_feedback!.msg).toContain('python3-qgis');
+    }
+    // No job is queued for them here: it would fail the same way at once.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await jobsOf(t.http, token, id)).filter((job) => job.type === 'delta_apply')).toHaveLength(1);
   });
 });

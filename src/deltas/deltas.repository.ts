@@ -61,6 +61,16 @@ export class DeltasRepository extends SqlRepository {
     );
   }
 
+  /** Projects with pending deltas no job holds (their apply job failed before QGIS started, or the owner was over quota). */
+  async projectsWithUnassignedPending(limit: number): Promise<string[]> {
+    const rows = await selectRows<{ project_id: string }>(
+      this.db,
+      `SELECT DISTINCT project_id FROM deltas WHERE status = 'pending' AND job_id IS NULL LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.project_id);
+  }
+
   /** The job's process runs: its deltas are `started` (STATUS_BUSY). */
   async markStarted(jobId: string): Promise<void> {
     await execute(this.db, `UPDATE deltas SET status = 'started', updated_at = clock_timestamp() WHERE job_id = $1 AND status = 'pending'`, [jobId]);

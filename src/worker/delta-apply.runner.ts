@@ -163,6 +163,24 @@ export class DeltaApplyRunner {
     return ended;
   }
 
+  /**
+   * Pending deltas that no job holds get one: those a worker without QGIS gave back, and those that
+   * waited while their owner was over quota (queueApplyJobs checks it again). The safety net under
+   * "nothing lost": a delta never waits for a push that may not come. Answers how many jobs it made.
+   */
+  async queueWaiting(): Promise<number> {
+    let created = 0;
+    for (const projectId of await this.deltas.projectsWithUnassignedPending(100)) {
+      created += await this.db.transaction(async (tx) => {
+        const project = await this.jobs.withinTx(tx).lockProject(projectId);
+        if (!project) return 0;
+        const outcome = await queueApplyJobs(tx, this.queueDeps(), project, null);
+        return outcome.kind === 'created' ? outcome.jobs.length : 0;
+      });
+    }
+    return created;
+  }
+
   /** Clean shutdown: the worker's jobs go back to pending, and their deltas with them (still held by them). */
   releaseJobs(workerId: string): Promise<void> {
     return this.db.transaction(async (tx) => {
@@ -185,12 +203,11 @@ export class DeltaApplyRunner {
   ): Promise<void> {
     const waiting = await this.deltas.withinTx(tx).returnToQueue(job.id, reason, { maxAttempts: MAX_APPLY_ATTEMPTS, countAttempt: attempted });
     if (waiting === 0 || !attempted) return;
-    await queueApplyJobs(
-      tx,
-      { jobs: this.jobs, deltas: this.deltas, accounts: this.accounts, defaultQuotaBytes: this.config.defaultStorageQuotaBytes },
-      project,
-      job.created_by_id,
-    );
+    await queueApplyJobs(tx, this.queueDeps(), project, job.created_by_id);
+  }
+
+  private queueDeps() {
+    return { jobs: this.jobs, deltas: this.deltas, accounts: this.accounts, defaultQuotaBytes: this.config.defaultStorageQuotaBytes };
   }
 
   /** One outcome per delta of the job, from the script's delta_feedback. */

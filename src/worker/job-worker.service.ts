@@ -25,6 +25,8 @@ const HEARTBEAT_MS = 10_000;
 /** How often any worker looks for jobs whose worker vanished. */
 const REAP_MS = 5000;
 const QGIS_RECHECK_MS = 60_000;
+/** How often a worker that can start QGIS gives pending deltas that no job holds a job. */
+const WAITING_DELTAS_MS = 30_000;
 const LOG_RETENTION_MS = 60 * 60 * 1000;
 /** Superseded packages are kept an hour; removing them a few minutes late is fine. */
 const EXPIRED_PACKAGES_MS = 5 * 60 * 1000;
@@ -84,6 +86,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       this.every(REAP_MS, () => this.failLostJobs());
       this.every(LOG_RETENTION_MS, () => this.clearOldLogs());
       this.every(EXPIRED_PACKAGES_MS, () => this.packageRunner.dropExpired());
+      this.every(WAITING_DELTAS_MS, () => this.queueWaitingDeltas());
       this.every(QGIS_RECHECK_MS, async () => {
         if (!this.qgis.ok) await this.checkQgis();
       });
@@ -251,6 +254,12 @@ export class JobWorker implements BeforeApplicationShutdown {
     // A lost delta_apply gives its deltas back to the queue (spec §10.3), one project at a time.
     ended.push(...(await this.deltaApply.failLostJobs(this.config.jobTimeoutSeconds)));
     if (ended.length) this.logger.warn(`ended ${ended.length} job(s) whose worker vanished (WORKER_LOST): ${ended.join(', ')}`);
+  }
+
+  private async queueWaitingDeltas(): Promise<void> {
+    if (!this.qgis.ok) return; // the jobs would fail at once: another worker, or this one once QGIS is installed, queues them
+    const created = await this.deltaApply.queueWaiting();
+    if (created) this.logger.log(`queued ${created} apply job(s) for pending deltas that no job held`);
   }
 
   private async clearOldLogs(): Promise<void> {
