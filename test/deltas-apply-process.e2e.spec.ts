@@ -169,4 +169,28 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
     expect((await deltaRows(sql, ids)).map((row) => [row.status, row.job_id])).toEqual(ids.map(() => ['applied', jobId]));
     expect(featuresNamed(await gpkg(id), 'slow stop')).toEqual(names);
   });
+
+  it("a device's later push patches and deletes the features its earlier push created (through the keys the data source gave them)", async () => {
+    const id = await newProject('later-push');
+    const first = await insertDeltas(sql, id, ownerId, 'device-l', creates(['field 1', 'field 2']));
+    expect((await jobEnded(base, token, await queue(id, first), 120_000)).status).toBe('finished');
+    const layer = made.layer_ids.points_gpkg;
+    const later = await insertDeltas(sql, id, ownerId, 'device-l', [
+      {
+        method: 'patch',
+        localLayerId: layer,
+        sourceLayerId: layer,
+        localPk: '100',
+        sourcePk: '',
+        old: { attributes: { name: 'field 1' } },
+        new: { attributes: { name: 'field 1 renamed' } },
+      },
+      { method: 'delete', localLayerId: layer, sourceLayerId: layer, localPk: '101', sourcePk: '', old: { attributes: { name: 'field 2' } } },
+    ]);
+    const jobId = await queue(id, later);
+    const job = await jobEnded(base, token, jobId, 120_000);
+    expect([job.status, job.feedback.error]).toEqual(['finished', undefined]);
+    expect((await deltaRows(sql, later)).map((row) => row.status)).toEqual(['applied', 'applied']);
+    expect(featuresNamed(await gpkg(id), 'field')).toEqual(['field 1 renamed']);
+  });
 });
