@@ -1,21 +1,23 @@
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
-import { deltaRows, insertDeltas } from './support/deltas-apply.js';
+import { deltaRows } from './support/deltas-apply.js';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
 import { ServerProcess } from './support/server-process.js';
 import { createTestDatabase } from './support/test-app.js';
 
 // Nothing lost, nothing twice (issue 16.4, spec §10.3) with the real qgis/apply_deltas.py and real
-// QGIS, across processes: an API server (WORKER=false) and worker-only processes on one database and
-// one storage. A worker killed with SIGKILL in the middle of an apply job, or stopped with SIGTERM,
-// leaves deltas that the next worker applies exactly once: the GeoPackage holds each created feature
-// once.
+// QGIS, across processes: deltas pushed as QField pushes them (POST /deltas/) to an API server
+// (WORKER=false), applied by worker-only processes on one database and one storage. A worker killed
+// with SIGKILL in the middle of an apply job, or stopped with SIGTERM, leaves deltas that the next
+// worker applies exactly once: the GeoPackage holds each created feature once. Two devices pushing at
+// once are applied one job after the other, every feature once.
 jest.setTimeout(300_000);
 
 const WORKER = 'dist/src/worker-main.js';
@@ -42,7 +44,6 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
   let api: ServerProcess;
   let base: string;
   let token: string;
-  let ownerId: string;
   let db: pg.Pool;
   let made: MadeProject;
   const workers: ServerProcess[] = [];
@@ -67,14 +68,19 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
       sourcePk: '',
       new: { attributes: { name, count: i, height: 1.25, observed: '2026-03-01' }, geometry: `POINT(7.${i + 1} 46.5)` },
     }));
-  /** What a push does after storing: a new apply job holding the project's pending deltas (as queueApplyJobs, in SQL). */
-  const queue = async (projectId: string, ids: string[]) => {
-    const [job] = await sql<{ id: string }>(`INSERT INTO jobs (project_id, type, created_by_id) VALUES ($1, 'delta_apply', $2) RETURNING id`, [
-      projectId,
-      ownerId,
-    ]);
-    await sql(`UPDATE deltas SET job_id = $2 WHERE id = ANY($1::uuid[])`, [ids, job.id]);
-    return job.id;
+  /** Pushes the deltas as QField does (POST /deltas/, one delta file); their ids, and the apply job the push made. */
+  const push = async (projectId: string, clientId: string, deltas: Record<string, unknown>[]) => {
+    const withIds = deltas.map((delta) => ({ uuid: randomUUID(), clientId, ...delta }));
+    const file = { version: '1.0', id: randomUUID(), project: projectId, files: [], deltas: withIds };
+    const res = await request(base)
+      .post(`/api/v1/deltas/${projectId}/`)
+      .set('Authorization', `Token ${token}`)
+      .field('text', '{}')
+      .attach('file', Buffer.from(JSON.stringify(file)), '/storage/emulated/0/QField/deltas.json');
+    expect(res.status).toBe(200);
+    const ids = withIds.map((delta) => delta.uuid);
+    const [{ job_id: jobId }] = await sql<{ job_id: string }>(`SELECT job_id FROM deltas WHERE id = $1`, [ids[0]]);
+    return { ids, jobId };
   };
   const gpkg = async (projectId: string) =>
     (
@@ -103,7 +109,6 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
     base = `http://127.0.0.1:${api.port}`;
     token = (await request(base).post('/api/v1/auth/login/').set('User-Agent', 'sdk|tests').send(ADMIN)).body.token;
     db = new pg.Pool({ connectionString: database.url, max: 2 });
-    ownerId = (await sql<{ id: string }>(`SELECT id FROM accounts WHERE username = $1`, [ADMIN.username]))[0].id;
     made = await makeProject({ format: 'qgs', layers: ['points_gpkg'] });
   });
   afterAll(async () => {
@@ -119,8 +124,7 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
     const victim = await startWorker();
     const id = await newProject('killed-mid-apply');
     const names = ['slow kill 1', 'slow kill 2', 'slow kill 3'];
-    const ids = await insertDeltas(sql, id, ownerId, 'device-k', creates(names));
-    const jobId = await queue(id, ids);
+    const { ids, jobId } = await push(id, 'device-k', creates(names));
     await waitFor('the apply job to start', async () => (await getJob(base, token, jobId)).status === 'started', 60_000);
     expect((await deltaRows(sql, ids)).map((row) => row.status)).toEqual(['started', 'started', 'started']);
 
@@ -155,8 +159,7 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
     const worker = await startWorker();
     const id = await newProject('stopped-mid-apply');
     const names = ['slow stop 1', 'slow stop 2'];
-    const ids = await insertDeltas(sql, id, ownerId, 'device-s', creates(names));
-    const jobId = await queue(id, ids);
+    const { ids, jobId } = await push(id, 'device-s', creates(names));
     await waitFor('the apply job to start', async () => (await getJob(base, token, jobId)).status === 'started', 60_000);
     expect(await worker.stop('SIGTERM')).toBe(0);
     workers.splice(workers.indexOf(worker), 1);
@@ -172,10 +175,10 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
 
   it("a device's later push patches and deletes the features its earlier push created (through the keys the data source gave them)", async () => {
     const id = await newProject('later-push');
-    const first = await insertDeltas(sql, id, ownerId, 'device-l', creates(['field 1', 'field 2']));
-    expect((await jobEnded(base, token, await queue(id, first), 120_000)).status).toBe('finished');
+    const first = await push(id, 'device-l', creates(['field 1', 'field 2']));
+    expect((await jobEnded(base, token, first.jobId, 120_000)).status).toBe('finished');
     const layer = made.layer_ids.points_gpkg;
-    const later = await insertDeltas(sql, id, ownerId, 'device-l', [
+    const { ids: later, jobId } = await push(id, 'device-l', [
       {
         method: 'patch',
         localLayerId: layer,
@@ -187,10 +190,21 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
       },
       { method: 'delete', localLayerId: layer, sourceLayerId: layer, localPk: '101', sourcePk: '', old: { attributes: { name: 'field 2' } } },
     ]);
-    const jobId = await queue(id, later);
     const job = await jobEnded(base, token, jobId, 120_000);
     expect([job.status, job.feedback.error]).toEqual(['finished', undefined]);
     expect((await deltaRows(sql, later)).map((row) => row.status)).toEqual(['applied', 'applied']);
     expect(featuresNamed(await gpkg(id), 'field')).toEqual(['field 1 renamed']);
+  });
+
+  it('two devices pushing to one project at once: their apply jobs run one after the other and every feature is created once', async () => {
+    const id = await newProject('two-devices');
+    const [a, b] = await Promise.all([push(id, 'device-a', creates(['pair a1', 'pair a2'])), push(id, 'device-b', creates(['pair b1', 'pair b2']))]);
+    const jobIds = [...new Set([a.jobId, b.jobId])];
+    const jobs = await Promise.all(jobIds.map((jobId) => jobEnded(base, token, jobId, 120_000)));
+    expect(jobs.map((job) => job.status)).toEqual(jobIds.map(() => 'finished'));
+    const spans = jobs.map((job) => [new Date(job.started_at).getTime(), new Date(job.finished_at).getTime()]).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+    expect((await deltaRows(sql, [...a.ids, ...b.ids])).map((row) => row.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect(featuresNamed(await gpkg(id), 'pair')).toEqual(['pair a1', 'pair a2', 'pair b1', 'pair b2']);
   });
 });
