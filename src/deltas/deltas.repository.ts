@@ -197,13 +197,15 @@ export class DeltasRepository extends SqlRepository {
     ]);
   }
 
-  /** One delta's outcome, from the job that holds it. */
-  async storeOutcome(jobId: string, outcome: DeltaOutcome): Promise<void> {
+  /** The outcomes of a job's deltas, in one statement (a job holds up to 1000). */
+  async storeOutcomes(jobId: string, outcomes: DeltaOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await execute(
       this.db,
-      `UPDATE deltas SET status = $3, last_feedback = $4, modified_pk = $5, updated_at = clock_timestamp()
-        WHERE id = $2 AND job_id = $1 AND status IN ('pending', 'started')`,
-      [jobId, outcome.id, outcome.status, JSON.stringify(outcome.feedback), outcome.modifiedPk],
+      `UPDATE deltas d SET status = o.status, last_feedback = o.feedback, modified_pk = o.modified_pk, updated_at = clock_timestamp()
+         FROM jsonb_to_recordset($2::jsonb) AS o(id uuid, status text, feedback jsonb, modified_pk text)
+        WHERE d.id = o.id AND d.job_id = $1 AND d.status IN ('pending', 'started')`,
+      [jobId, JSON.stringify(outcomes.map((o) => ({ id: o.id, status: o.status, feedback: o.feedback, modified_pk: o.modifiedPk })))],
     );
   }
 

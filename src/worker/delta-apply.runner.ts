@@ -116,8 +116,7 @@ export class DeltaApplyRunner {
         const moved = stored.filter((file) => now.find((f) => f.name === file.path)?.storage_key !== base.find((f) => f.name === file.path)?.storage_key);
         if (moved.length) throw new FilesMoved(moved.map((file) => file.path));
 
-        const deltas = this.deltas.withinTx(tx);
-        for (const outcome of outcomes) await deltas.storeOutcome(job.id, outcome);
+        await this.deltas.withinTx(tx).storeOutcomes(job.id, outcomes);
         const keys = stored.length ? await files.addJobVersions(job.project_id, stored, this.config.storageKeepVersions) : [];
         if (!stored.length && outcomes.some((outcome) => outcome.status === 'applied')) await files.markDataUpdated(job.project_id);
         await this.cleaner.queue(tx, keys);
