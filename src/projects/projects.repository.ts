@@ -235,6 +235,33 @@ export class ProjectsRepository extends SqlRepository {
     );
   }
 
+  /**
+   * Folds the count deltas of each owner that has more than one row and a row newer than `after` into
+   * one row (the deltas' sum; none when it is zero), in one statement, skipping rows a concurrent
+   * compaction holds. Answers the newest row id it saw, the next call's `after`. A row older than that
+   * whose transaction commits later is folded with its owner's next change: counts are right anyway.
+   */
+  async compactOwnerCounts(after: string): Promise<{ newest: string; owners: number }> {
+    const [{ newest }] = await selectRows<{ newest: string }>(this.db, `SELECT coalesce(max(id), 0)::text AS newest FROM owner_project_counts`);
+    const folded = await selectRows<{ owner_id: string }>(
+      this.db,
+      `WITH owners AS (
+         SELECT owner_id FROM owner_project_counts
+          WHERE owner_id IN (SELECT owner_id FROM owner_project_counts WHERE id > $1)
+          GROUP BY owner_id HAVING count(*) > 1),
+       moved AS (
+         DELETE FROM owner_project_counts WHERE id IN (
+           SELECT id FROM owner_project_counts WHERE owner_id IN (SELECT owner_id FROM owners) FOR UPDATE SKIP LOCKED)
+         RETURNING owner_id, projects, public_projects)
+       INSERT INTO owner_project_counts (owner_id, projects, public_projects)
+       SELECT owner_id, sum(projects), sum(public_projects) FROM moved GROUP BY owner_id
+       HAVING sum(projects) <> 0 OR sum(public_projects) <> 0
+       RETURNING owner_id`,
+      [after],
+    );
+    return { newest, owners: folded.length };
+  }
+
   private async runList(statements: ListStatements): Promise<{ rows: ProjectRow[]; total: number }> {
     const rows = await this.prepared<ProjectRow>(statements.page.sql, statements.page.params);
     const [{ count }] = await this.prepared<{ count: number }>(statements.count.sql, statements.count.params);
