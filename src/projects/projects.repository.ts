@@ -7,20 +7,9 @@ import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.j
 import type { ProjectRow } from './dto/project.dto.js';
 import type { ProjectOwner } from './owners.js';
 import { listProjectsStatements, listPublicProjectsStatements, type ListProjectsCriteria, type ListStatements } from './project-lists.sql.js';
-import { projectMaybeWithRoleSql } from './project-select.sql.js';
+import { PROJECT_AS_SEEN_BY, PROJECT_WITH_DETAILS, ROLE_ON_PROJECT } from './project-one.sql.js';
 import { Project } from './project.entity.js';
-import { projectRolesSql } from './roles/project-roles.sql.js';
 import type { ProjectRole, RoleOrigin } from './roles/roles.js';
-
-/** One project ($1) as a user ($2) sees it, null role fields when they have none. */
-const PROJECT_AS_SEEN_BY = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1');
-/** The same, with what the last successful process_projectfile found (GET /projects/{id}/ only). */
-const PROJECT_WITH_DETAILS = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1', { details: true });
-
-/** The caller's ($2) role on one project ($1); no row when the project does not exist. */
-const ROLE_ON_PROJECT = `SELECT p.id, r.role, r.origin FROM projects p
-       LEFT JOIN (${projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true })}) r ON r.project_id = p.id
-      WHERE p.id = $1`;
 
 /** The columns of `projects` a PATCH compares and may change, plus the owner's username. */
 export interface ProjectForUpdate {
