@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -131,7 +132,7 @@ interface Variant {
   success: number;
   rule: Rule;
   /** Project fixtures the cell needs. */
-  needs?: { files?: true; thumbnail?: true; restricted?: true; job?: true; package?: true };
+  needs?: { files?: true; thumbnail?: true; restricted?: true; job?: true; package?: true; deltas?: true };
   /** Logout expires every token of the caller: these cells run after all others, each with a token of its own. */
   last?: true;
   /** What a successful answer may show this caller (field-level visibility, §4.1, §4.2, §6.2): a problem, or null. */
@@ -945,7 +946,74 @@ const VARIANTS: Variant[] = [
     subject: ownProject,
     send: (c, x) => c('get', `${API}/packages/${x.project.id}/latest/files/data.gpkg/`),
   },
+
+  // §11.2, §6.4: deltas (push and list: reporters and up; applying: as delta_apply jobs).
+  {
+    route: 'POST /api/v1/deltas/{projectId}',
+    does: 'push a delta file',
+    scope: 'project',
+    success: 200,
+    rule: onProject('deltas'),
+    needs: { files: true },
+    subject: ownProject,
+    send: (c, x) => c('post', `${API}/deltas/${x.project.id}/`).field('text', '{}').attach('file', deltafileFor(x.project.id), 'deltafile.json'),
+  },
+  {
+    route: 'GET /api/v1/deltas/{projectId}',
+    does: 'list',
+    scope: 'project',
+    success: 200,
+    rule: onProject('deltas'),
+    needs: { deltas: true },
+    subject: ownProject,
+    send: (c, x) => c('get', `${API}/deltas/${x.project.id}/`),
+  },
+  {
+    route: 'GET /api/v1/deltas/{projectId}/{deltafileId}',
+    does: 'read a delta file',
+    scope: 'project',
+    success: 200,
+    rule: onProject('deltas'),
+    needs: { deltas: true },
+    subject: ownProject,
+    send: (c, x) => c('get', `${API}/deltas/${x.project.id}/${x.project.id}/`), // the fixture's delta file has the project's id
+  },
+  {
+    route: 'POST /api/v1/deltas/apply/{projectId}',
+    does: 'apply (deprecated)',
+    scope: 'project',
+    success: 200,
+    rule: onProject('triggerJobs'),
+    needs: { files: true, deltas: true },
+    subject: ownProject,
+    send: (c, x) => c('post', `${API}/deltas/apply/${x.project.id}/`),
+  },
+  {
+    route: 'POST /api/v1/jobs',
+    does: 'delta_apply',
+    scope: 'project',
+    success: 201,
+    rule: onProject('triggerJobs'),
+    needs: { files: true, deltas: true },
+    subject: ownProject,
+    send: (c, x) => c('post', `${API}/jobs/`).send({ project_id: x.project.id, type: 'delta_apply' }),
+  },
 ];
+
+/** A delta file of one new feature for the project (spec §11.1), as QField pushes it. */
+function deltafileFor(projectId: string): Buffer {
+  const delta = {
+    uuid: randomUUID(),
+    clientId: 'authz-device',
+    localLayerId: 'points',
+    sourceLayerId: '',
+    localPk: '1',
+    sourcePk: '',
+    method: 'create',
+    new: { attributes: { name: 'oak' } },
+  };
+  return Buffer.from(JSON.stringify({ version: '1.0', id: randomUUID(), project: projectId, files: [], deltas: [delta] }));
+}
 
 /** Routes the spec names (§9) that the OpenAPI document does not list: the document itself and the docs page. */
 const NOT_IN_DOCUMENT = ['GET /api/v1/openapi.json', 'GET /api/v1/docs'];
@@ -1068,6 +1136,7 @@ describe('authorization sweep: every route × every caller answers what spec §3
         thumbnail: cell.variant.needs?.thumbnail === true,
         job: cell.variant.needs?.job === true,
         package: cell.variant.needs?.package === true,
+        deltas: cell.variant.needs?.deltas === true,
       };
     });
     const ids = await fixtures.projects(projects);

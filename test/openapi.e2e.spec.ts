@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
 import { buildOpenApiDocument } from '../src/app.factory.js';
 import { ERROR_CODES } from '../src/common/openapi.js';
 import { describeProblems, redoclyLint } from './support/openapi-lint.js';
@@ -39,6 +40,13 @@ describe('OpenAPI document (spec §9)', () => {
     expect(a.body.servers).toEqual([{ url: '/' }]);
   });
 
+  it('serves the same document as YAML at openapi.yaml', async () => {
+    const res = await request(t.http).get('/api/v1/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/yaml/);
+    expect(parseYaml(res.text)).toEqual(served);
+  });
+
   it('is identical to the committed openapi.json (run `npm run openapi` after changing a route)', () => {
     const committed = JSON.parse(fs.readFileSync(COMMITTED, 'utf8'));
     expect(committed).toEqual(served);
@@ -72,7 +80,7 @@ describe('OpenAPI document (spec §9)', () => {
       expect(operation.description).toEqual(expect.any(String));
     }
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(53);
+    expect(ids.length).toBe(57);
     expect(ids).toEqual(expect.arrayContaining(['listProjects', 'createProject', 'updateProject', 'uploadProjectThumbnail', 'addCollaborator', 'login']));
   });
 
@@ -90,7 +98,7 @@ describe('OpenAPI document (spec §9)', () => {
 
   it('accepts JSON, form and multipart bodies on every write endpoint, multipart only for uploads (spec §1)', () => {
     const writes = operations(served).filter(({ operation }) => operation.requestBody);
-    expect(writes.length).toBe(21);
+    expect(writes.length).toBe(22);
     for (const { operation } of writes) {
       const types = Object.keys(operation.requestBody.content).sort();
       if (operation.operationId.startsWith('upload')) {
@@ -113,7 +121,7 @@ describe('OpenAPI document (spec §9)', () => {
 
   it('answers lists as bare arrays with the pagination parameters and headers (spec §7)', () => {
     const lists = operations(served).filter(({ operation }) => operation.operationId.startsWith('list'));
-    expect(lists.length).toBe(11);
+    expect(lists.length).toBe(12);
     for (const { operation } of lists) {
       const ok = operation.responses['200'];
       expect(ok.content['application/json'].schema.type).toBe('array');

@@ -9,7 +9,11 @@ GeoPackages), postgres_password (a PostGIS layer whose datasource holds a user a
 listens on its port, so it is invalid), and for packaging: areas_gpkg_id (a GeoPackage whose key
 column is `id`, no `fid`), areas_shp (a shapefile), table_csv (a CSV without geometry, read by OGR),
 sites_csv_text (a CSV of x/y read by QGIS's delimited text provider: no key a package could keep),
-dem_tif (a GeoTIFF with an .aux.xml side file), big:<n> (one GeoPackage layer of n points).
+dem_tif (a GeoTIFF with an .aux.xml side file), big:<n> (one GeoPackage layer of n points), and for
+applying deltas: visits_gpkg_code (a GeoPackage whose features are found by a text column `code`, named by
+the QFieldSync/sourceDataPrimaryKeys custom property, with date, date-time and time fields and a unique
+column `tag`) and
+nested_gpkg (a GeoPackage in the sub-folder data/survey/).
 --layer-actions kind=action,... sets QFieldSync/cloud_action per layer; --future-xml adds elements
 no QGIS knows (as a project saved by a newer QGIS), which a package must keep. Prints one JSON line:
 the project file, every file written (relative to outdir) and the layer ids by kind.
@@ -38,7 +42,7 @@ from qgis.core import (  # noqa: E402
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QDate, QUrl, QVariant  # noqa: E402
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QUrl, QVariant  # noqa: E402
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 
@@ -139,6 +143,32 @@ def dem_tif(outdir):
     return QgsRasterLayer(path, "dem", "gdal")
 
 
+def visits_gpkg_code(outdir):
+    fields = [QgsField("code", QVariant.String), QgsField("visited", QVariant.DateTime),
+              QgsField("day", QVariant.Date), QgsField("starts", QVariant.Time), QgsField("count", QVariant.Int),
+              QgsField("tag", QVariant.String)]
+    rows = [(f"POINT({7.2 + i * 0.01} 46.2)",
+             [f"V-{i + 1}", QDateTime(QDate(2026, 1, i + 2), QTime(10, 0), Qt.UTC), QDate(2026, 1, i + 2),
+              QTime(8 + i, 30), i * 10, "abc"[i]]) for i in range(3)]
+    path = write_layer(outdir, "visits.gpkg", "GPKG", "Point", fields, rows)
+    from osgeo import ogr
+    # A unique index: GDAL and QGIS report the column as unique, and SQLite refuses a second equal value.
+    ogr.Open(path, 1).ExecuteSQL("CREATE UNIQUE INDEX visits_tag ON visits (tag)")
+    layer = QgsVectorLayer(f"{path}|layername=visits", "visits", "ogr")
+    # As QFieldSync marks a layer whose features are named by a column of their own.
+    layer.setCustomProperty("QFieldSync/sourceDataPrimaryKeys", "code")
+    return layer
+
+
+def nested_gpkg(outdir):
+    folder = os.path.join(outdir, "data", "survey")
+    os.makedirs(folder, exist_ok=True)
+    fields = [QgsField("label", QVariant.String)]
+    rows = [(f"POINT({7.3 + i * 0.01} 46.3)", [f"nested {i + 1}"]) for i in range(2)]
+    path = write_layer(folder, "nested.gpkg", "GPKG", "Point", fields, rows)
+    return QgsVectorLayer(f"{path}|layername=nested", "nested", "ogr")
+
+
 def postgres_password(_outdir):
     # Port 1: refused at once, so loading the project does not wait for a timeout.
     uri = ("dbname='field' host=127.0.0.1 port=1 user='surveyor' password='s3cret-pw' "
@@ -207,7 +237,8 @@ def build(args):
 
 
 SIMPLE_KINDS = {"postgres_password": postgres_password, "areas_gpkg_id": areas_gpkg_id, "areas_shp": areas_shp,
-                "table_csv": table_csv, "sites_csv_text": sites_csv_text, "dem_tif": dem_tif}
+                "table_csv": table_csv, "sites_csv_text": sites_csv_text, "dem_tif": dem_tif,
+                "visits_gpkg_code": visits_gpkg_code, "nested_gpkg": nested_gpkg}
 FUTURE_PROJECT_XML = '<fieldbaseFutureSettings version="9"><setting name="keep">kept by packages</setting></fieldbaseFutureSettings>'
 FUTURE_LAYER_XML = '<fieldbaseFutureLayerThing mode="future"/>'
 

@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   permission_denied: 'authenticated, but the role is insufficient (or the project is private and the caller has no role)',
   object_not_found: 'the project, account, member, team, collaborator or file does not exist',
   method_not_allowed: 'unsupported method on an existing route',
-  payload_too_large: 'the request body is over its limit (MAX_BODY_BYTES; FILE_MAX_BYTES for project files)',
+  payload_too_large: 'the request body is over its limit (MAX_BODY_BYTES; FILE_MAX_BYTES for project files; DELTAFILE_MAX_BYTES for delta files)',
   unsupported_media_type: 'a non-empty body of a content type the endpoint does not take',
   range_not_satisfiable: 'a download Range outside the file',
   too_many_requests: 'rate limit (RATE_LIMIT_PER_MINUTE, off by default; Retry-After header)',
@@ -175,6 +175,7 @@ const PATH_PARAMETERS: Record<string, Omit<ParameterObject, 'name' | 'in'>> = {
   team: { description: 'The team\'s short name (without "@organization/"), case-insensitive', schema: { type: 'string' } },
   username: { description: 'An account name, case-insensitive', schema: { type: 'string' } },
   jobId: { description: 'The job id: a UUID (upper case accepted); anything else is 400', schema: { type: 'string', format: 'uuid' } },
+  deltafileId: { description: "The delta file's `id`: a UUID (upper case accepted); anything else is 400", schema: { type: 'string', format: 'uuid' } },
   path: {
     description: 'Relative file path with "/" separators (URL-encoded); no empty, "." or ".." segment, at most 1024 characters',
     schema: { type: 'string' },
@@ -189,6 +190,7 @@ const TAGS = [
   { name: 'collaborators', description: 'Who holds which role on a project (spec §6.3)' },
   { name: 'files', description: 'Project files and their versions (spec §8)' },
   { name: 'jobs', description: 'Background work on a project by the QGIS worker (spec §10)' },
+  { name: 'deltas', description: 'Edits from the field, pushed by QField and applied to the project data (spec §11)' },
   { name: 'status', description: 'Health (spec §9)' },
 ];
 

@@ -19,6 +19,7 @@ describe('configuration from the environment (spec §9)', () => {
       thumbnailMaxBytes: 5 * 1024 ** 2,
       thumbnailMaxDimension: 10000,
       fileMaxBytes: 2 * 1024 ** 3,
+      deltafileMaxBytes: 50 * 1024 ** 2,
       maxBodyBytes: 1024 ** 2,
       storageKeepVersions: 3,
       storageOrphanGraceSeconds: 3600,

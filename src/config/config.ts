@@ -24,6 +24,8 @@ export interface AppConfig {
   thumbnailMaxBytes: number;
   thumbnailMaxDimension: number;
   fileMaxBytes: number;
+  /** The largest delta file a push may carry (spec §11.2). */
+  deltafileMaxBytes: number;
   maxBodyBytes: number;
   storageKeepVersions: number;
   /** Stored bytes no row points to are removed by the sweep once they are older than this. */
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     thumbnailMaxBytes: integer('THUMBNAIL_MAX_BYTES', 5 * 1024 ** 2, 1),
     thumbnailMaxDimension: integer('THUMBNAIL_MAX_DIMENSION', 10000, 1),
     fileMaxBytes: integer('FILE_MAX_BYTES', 2 * 1024 ** 3, 1),
+    deltafileMaxBytes: integer('DELTAFILE_MAX_BYTES', 50 * 1024 ** 2, 1),
     maxBodyBytes: integer('MAX_BODY_BYTES', 1024 ** 2, 1),
     storageKeepVersions: integer('STORAGE_KEEP_VERSIONS', 3, 1),
     storageOrphanGraceSeconds: integer('STORAGE_ORPHAN_GRACE_SECONDS', 3600),

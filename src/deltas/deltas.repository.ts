@@ -1,5 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { execute, selectRows, SqlRepository } from '../database/sql.js';
+import type { PageRequest } from '../common/pagination.js';
+import { limitOffsetSql } from '../common/pagination.js';
+import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.js';
+import type { DeltaStatus } from './delta.entity.js';
+
+/** A delta as the API shows it (spec §11.2): the row with its author's username. */
+export interface DeltaRow {
+  id: string;
+  deltafile_id: string;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  status: DeltaStatus;
+  last_feedback: Record<string, unknown> | null;
+  output: string | null;
+  content: Record<string, unknown>;
+}
+
+/** A pushed file's deltas to store: the file's JSON (PostgreSQL reads the deltas out of it) and who pushed it. */
+export interface DeltasToStore {
+  json: string;
+  deltafileId: string;
+  projectId: string;
+  createdById: string;
+  /** False for a reporter (spec §6.4): their patches and deletes are stored `unpermitted` with `unpermittedMsg`. */
+  mayChangeFeatures: boolean;
+  unpermittedMsg: string;
+}
+
+const DELTA_COLUMNS = `d.id, d.deltafile_id, a.username AS created_by, d.created_at, d.updated_at, d.status, d.last_feedback, d.output, d.content`;
 
 /**
  * The deltas module's tables: deltas and rejected_deltafiles (migration Deltas1765400000000).
@@ -8,6 +37,90 @@ import { execute, selectRows, SqlRepository } from '../database/sql.js';
  */
 @Injectable()
 export class DeltasRepository extends SqlRepository {
+  // ---- push and list (spec §11.2) ----
+
+  /** What a push or a list needs to know of the project beyond the caller's role; null: no such project. */
+  async projectType(projectId: string): Promise<string | null> {
+    const row = await selectOne<{ project_type: string }>(this.db, `SELECT project_type FROM projects WHERE id = $1`, [projectId]);
+    return row?.project_type ?? null;
+  }
+
+  /**
+   * Stores the file's deltas in one statement, in file order (their `seq`), skipping those whose id is
+   * stored already (a re-push) and, within the file, every repeat of an id but the first. PostgreSQL
+   * parses the file itself, so the content is kept with every digit as pushed. Answers how many were new.
+   */
+  async store(deltas: DeltasToStore): Promise<number> {
+    const { affected } = await execute(
+      this.db,
+      `INSERT INTO deltas (id, deltafile_id, project_id, created_by_id, client_id, content, status, last_feedback)
+       SELECT f.id, $2, $3, $4, f.delta ->> 'clientId', f.delta,
+              CASE WHEN $5 OR f.delta ->> 'method' = 'create' THEN 'pending' ELSE 'unpermitted' END,
+              CASE WHEN $5 OR f.delta ->> 'method' = 'create' THEN NULL ELSE jsonb_build_object('msg', $6::text) END
+         FROM (SELECT DISTINCT ON ((x.delta ->> 'uuid')::uuid) (x.delta ->> 'uuid')::uuid AS id, x.delta, x.n
+                 FROM jsonb_array_elements($1::jsonb -> 'deltas') WITH ORDINALITY AS x(delta, n)
+                ORDER BY (x.delta ->> 'uuid')::uuid, x.n) AS f
+        ORDER BY f.n
+       ON CONFLICT (id) DO NOTHING`,
+      [deltas.json, deltas.deltafileId, deltas.projectId, deltas.createdById, deltas.mayChangeFeatures, deltas.unpermittedMsg],
+    );
+    return affected;
+  }
+
+  /** Which of these delta ids are stored in another project than `projectId`. */
+  async inOtherProjects(deltaIds: string[], projectId: string): Promise<string[]> {
+    const rows = await selectRows<{ id: string }>(this.db, `SELECT id FROM deltas WHERE id = ANY($1::uuid[]) AND project_id <> $2 ORDER BY id`, [
+      deltaIds,
+      projectId,
+    ]);
+    return rows.map((row) => row.id);
+  }
+
+  /** The project's deltas among `deltaIds`, in the order of `deltaIds`. */
+  async byIds(projectId: string, deltaIds: string[]): Promise<DeltaRow[]> {
+    return selectRows<DeltaRow>(
+      this.db,
+      `SELECT ${DELTA_COLUMNS} FROM unnest($2::uuid[]) WITH ORDINALITY AS f(id, n)
+         JOIN deltas d ON d.id = f.id AND d.project_id = $1 LEFT JOIN accounts a ON a.id = d.created_by_id
+        ORDER BY f.n`,
+      [projectId, deltaIds],
+    );
+  }
+
+  /** The project's deltas by created_at (push order within one instant), oldest or newest first, and their number. */
+  async list(projectId: string, newestFirst: boolean, page: PageRequest): Promise<{ rows: DeltaRow[]; total: number }> {
+    const order = newestFirst ? 'DESC' : 'ASC';
+    const params: unknown[] = [projectId];
+    const rows = await selectRows<DeltaRow>(
+      this.db,
+      `SELECT ${DELTA_COLUMNS} FROM deltas d LEFT JOIN accounts a ON a.id = d.created_by_id
+        WHERE d.project_id = $1 ORDER BY d.created_at ${order}, d.seq ${order} ${limitOffsetSql(page, params)}`,
+      params,
+    );
+    const [{ count }] = await selectRows<{ count: number }>(this.db, `SELECT count(*)::int AS count FROM deltas WHERE project_id = $1`, [projectId]);
+    return { rows, total: count };
+  }
+
+  /** The deltas first pushed with the delta file `deltafileId` to the project, in file order. */
+  async ofDeltafile(projectId: string, deltafileId: string): Promise<DeltaRow[]> {
+    return selectRows<DeltaRow>(
+      this.db,
+      `SELECT ${DELTA_COLUMNS} FROM deltas d LEFT JOIN accounts a ON a.id = d.created_by_id
+        WHERE d.deltafile_id = $2 AND d.project_id = $1 ORDER BY d.seq`,
+      [projectId, deltafileId],
+    );
+  }
+
+  /** A refused delta file, kept whole for the operator (spec §11.2). */
+  async keepRejected(file: { projectId: string; createdById: string; reason: string; body: Buffer }): Promise<void> {
+    await execute(this.db, `INSERT INTO rejected_deltafiles (project_id, created_by_id, reason, body) VALUES ($1, $2, $3, $4)`, [
+      file.projectId,
+      file.createdById,
+      file.reason,
+      file.body,
+    ]);
+  }
+
   // ---- apply queue (spec §11.3) ----
 
   /** The project's pending deltas that no apply job holds, in push order. */

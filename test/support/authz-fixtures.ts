@@ -33,6 +33,8 @@ export interface ProjectFixture {
   job?: boolean;
   /** A finished package job whose package holds `data.gpkg` (spec §12). */
   package?: boolean;
+  /** A pending delta no apply job holds (spec §11), pushed with a delta file whose id is the project's own. */
+  deltas?: boolean;
 }
 
 /** The content of the package file of `package` fixtures. */
@@ -203,6 +205,11 @@ export function authzFixtures(t: TestApp) {
         ],
       );
       await t.sql(`UPDATE projects p SET data_last_packaged_at = now() WHERE p.id = ANY($1::uuid[])`, [packaged.map((job) => job.project_id)]);
+      await t.sql(
+        `INSERT INTO deltas (id, deltafile_id, project_id, client_id, content)
+         SELECT gen_random_uuid(), p, p, 'authz-device', '{"method": "create", "new": {"attributes": {}}}'::jsonb FROM unnest($1::uuid[]) p`,
+        [projects.filter((p) => p.deltas).map((p) => ids.get(p.name))],
+      );
       return ids;
     },
 

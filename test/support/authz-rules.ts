@@ -131,6 +131,7 @@ export const PROJECT_ACTIONS = {
   triggerPackage: [Y, Y, Y, Y, Y],
   readPackages: [Y, Y, Y, Y, Y], // the latest package and its files
   triggerJobs: [Y, Y, Y, Y, _], // process_projectfile, delta_apply
+  deltas: [Y, Y, Y, Y, _], // push and list deltas (§11.2)
 } as const satisfies Record<string, readonly [boolean, boolean, boolean, boolean, boolean]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;
 

@@ -84,6 +84,29 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
     'thumbnail',
   );
 
+  // A delta file of the project with a QGIS file (spec §11.1), so the delta routes are reached with a known file.
+  const deltafileId = '5d1c0e4a-6f7b-4c8e-9a2d-3b4c5d6e7f80';
+  const deltas = [
+    {
+      uuid: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
+      clientId: 'phone',
+      localLayerId: 'points',
+      sourceLayerId: '',
+      localPk: '1',
+      sourcePk: '',
+      method: 'create',
+      new: { attributes: { name: 'oak' } },
+    },
+  ];
+  await ok(
+    request(t.http)
+      .post(`/api/v1/deltas/${projects.fieldSurvey}/`)
+      .set(auth(tokens.alice))
+      .attach('file', Buffer.from(JSON.stringify({ version: '1.0', id: deltafileId, project: projects.fieldSurvey, files: [], deltas })), 'deltas.json'),
+    200,
+    'delta file',
+  );
+
   return {
     tokens: { alice: tokens.alice, bob: tokens.bob, admin },
     passwords,
@@ -95,6 +118,7 @@ export async function seedHostileFixture(t: TestApp): Promise<HostileFixture> {
       team: ['surveyors'],
       projectId: Object.values(projects),
       path: ['field-survey.qgs', 'DCIM/photo-0001.jpg', 'data/points.gpkg', 'forest.qgz'],
+      deltafileId: [deltafileId],
     },
   };
 }

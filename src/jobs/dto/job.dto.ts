@@ -30,6 +30,12 @@ export class JobDetailResponse extends JobResponse {
   @ApiProperty({ nullable: true, type: String, description: "The worker's log; cleared after JOB_LOG_RETENTION_DAYS" }) output: string | null;
 }
 
+/** What POST /jobs/ answers: the job, and whether it is new (201) or an active one (200). */
+export interface CreatedJob {
+  job: JobResponse;
+  created: boolean;
+}
+
 const iso = (date: Date | null) => (date === null ? null : new Date(date).toISOString());
 
 export function toJobResponse(row: JobRow): JobResponse {

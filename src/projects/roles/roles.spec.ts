@@ -13,6 +13,9 @@ const EXPECTED: Record<ProjectAction, ProjectRole[]> = {
   // Jobs (§10.2): every role may ask for a package; process_projectfile and delta_apply need reporter or more.
   triggerPackage: ['admin', 'manager', 'editor', 'reporter', 'reader'],
   triggerJobs: ['admin', 'manager', 'editor', 'reporter'],
+  // Deltas (§11.2): reporters push (their creates apply) but their patches and deletes are not permitted.
+  deltas: ['admin', 'manager', 'editor', 'reporter'],
+  changeFeatures: ['admin', 'manager', 'editor'],
 };
 
 describe('project permissions (spec §6.4)', () => {

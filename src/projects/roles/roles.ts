@@ -22,6 +22,10 @@ export const PERMISSIONS = {
   /** Jobs (spec §10.2): every role lists and reads them and may ask for a package. */
   triggerPackage: ['admin', 'manager', 'editor', 'reporter', 'reader'],
   triggerJobs: ['admin', 'manager', 'editor', 'reporter'],
+  /** Deltas (spec §11.2): push and list them (never on template projects). */
+  deltas: ['admin', 'manager', 'editor', 'reporter'],
+  /** Deltas that patch or delete a feature; a reporter's are stored `unpermitted`. */
+  changeFeatures: ['admin', 'manager', 'editor'],
 } as const satisfies Record<string, readonly ProjectRole[]>;
 export type ProjectAction = keyof typeof PERMISSIONS;
 
