@@ -756,7 +756,10 @@ function targetsMarkdown(all: SizeResult[]): string {
   lines.push(`- the server's CPU per request at most ${TARGETS.cpuRatio}× the ceiling's at ${size} (5-project list, GET one project): ${met(cpuMisses)}`);
   const failing = all.flatMap((r) => r.scenarios.filter((s) => s.ours.errors + s.ours.non2xx > 0).map((s) => `${s.label} at ${fmtSize(r.size)}`));
   lines.push(`- no errors or non-2xx answers: ${failing.length === 0 ? 'met' : `**not met** for ${failing.join(', ')} (autocannon's 10 s timeout)`}`);
-  const rss = largest.scenarios.map((s) => [s.ours.rssBeforeMb, s.ours.rssAfterMb]).flat().filter((n): n is number => n !== null);
+  const rss = largest.scenarios
+    .map((s) => [s.ours.rssBeforeMb, s.ours.rssAfterMb])
+    .flat()
+    .filter((n): n is number => n !== null);
   if (rss.length) {
     const growth = rss[rss.length - 1] / rss[0];
     lines.push(

@@ -129,14 +129,27 @@ async function main(): Promise<void> {
     ours = startServer(
       'fieldbase',
       path.join(ROOT, 'dist/src/main.js'),
-      { ...env, PORT: String(oursPort), DATA_DIR: path.join(WORK, 'server'), ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, FILE_MAX_BYTES: String(bytes * 2), DEFAULT_STORAGE_QUOTA_BYTES: String(bytes * 4) },
+      {
+        ...env,
+        PORT: String(oursPort),
+        DATA_DIR: path.join(WORK, 'server'),
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+        FILE_MAX_BYTES: String(bytes * 2),
+        DEFAULT_STORAGE_QUOTA_BYTES: String(bytes * 4),
+      },
       oursPort,
     );
     await waitUntilAnswering(ours, '/api/v1/status/');
     const { token } = await api<{ token: string }>(ours, 'POST', '/api/v1/auth/login/', null, ADMIN);
     const project = await api<{ id: string }>(ours, 'POST', '/api/v1/projects/', token, { name: 'transfer' });
     const ceilingPort = await freePort();
-    ceiling = startServer('ceiling', path.join(ROOT, 'dist/bench/transfer-ceiling.js'), { ...env, PORT: String(ceilingPort), FILE: path.join(WORK, 'ceiling.bin') }, ceilingPort);
+    ceiling = startServer(
+      'ceiling',
+      path.join(ROOT, 'dist/bench/transfer-ceiling.js'),
+      { ...env, PORT: String(ceilingPort), FILE: path.join(WORK, 'ceiling.bin') },
+      ceilingPort,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const results: Array<Record<string, unknown>> = [];
@@ -175,7 +188,14 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(ROOT, 'bench/results/transfer.json'), JSON.stringify(out, null, 2) + '\n');
     console.log('\n| run | upload MB/s (ceiling) | download MB/s (ceiling) | server RSS MB before → peak, upload / download | MD5+SHA-256+ETag alone, MB/s |');
     console.log('|---:|---|---|---|---:|');
-    for (const r of results as Array<{ run: number; upload: Transfer; download: Transfer; ceilingUpload: Transfer; ceilingDownload: Transfer; hashingMbPerSecond: number }>) {
+    for (const r of results as Array<{
+      run: number;
+      upload: Transfer;
+      download: Transfer;
+      ceilingUpload: Transfer;
+      ceilingDownload: Transfer;
+      hashingMbPerSecond: number;
+    }>) {
       console.log(
         `| ${r.run} | ${r.upload.mbPerSecond} (${r.ceilingUpload.mbPerSecond}) | ${r.download.mbPerSecond} (${r.ceilingDownload.mbPerSecond}) | ` +
           `${r.upload.rssBeforeMb} → ${r.upload.rssPeakMb} / ${r.download.rssBeforeMb} → ${r.download.rssPeakMb} | ${r.hashingMbPerSecond} |`,

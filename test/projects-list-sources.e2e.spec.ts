@@ -328,13 +328,25 @@ describe('owner totals under concurrent writes (spec §5.2, §7)', () => {
   beforeAll(async () => {
     t = await startTestApp();
     for (const name of ['anna', 'bert', 'carl']) tokens[name] = await t.createPerson(name);
-    await makeOrganization(t, 'ownco', 'carl', [['anna', 'admin'], ['bert', 'member']], 'reader');
+    await makeOrganization(
+      t,
+      'ownco',
+      'carl',
+      [
+        ['anna', 'admin'],
+        ['bert', 'member'],
+      ],
+      'reader',
+    );
   });
   afterAll(() => t.close());
 
   it('stay exact through concurrent creates, deletes, transfers and visibility changes, compacted or not', async () => {
     const make = (token: string, owner: string, i: number) =>
-      request(t.http).post('/api/v1/projects/').set(auth(token)).send({ name: `p${owner}${i}`, owner, is_public: i % 3 === 0 });
+      request(t.http)
+        .post('/api/v1/projects/')
+        .set(auth(token))
+        .send({ name: `p${owner}${i}`, owner, is_public: i % 3 === 0 });
     const first = await Promise.all([
       ...Array.from({ length: 12 }, (_, i) => make(tokens.anna, 'anna', i)),
       ...Array.from({ length: 12 }, (_, i) => make(tokens.anna, 'ownco', i)),
@@ -367,7 +379,9 @@ describe('owner totals under concurrent writes (spec §5.2, §7)', () => {
     await compact();
     await expectCountsExact();
     await expectTotalsRight();
-    const rows = await t.sql<{ owners: number; rows: number }>(`SELECT count(DISTINCT owner_id)::int AS owners, count(*)::int AS rows FROM owner_project_counts`);
+    const rows = await t.sql<{ owners: number; rows: number }>(
+      `SELECT count(DISTINCT owner_id)::int AS owners, count(*)::int AS rows FROM owner_project_counts`,
+    );
     expect(rows[0].rows).toBe(rows[0].owners); // one row per owner once folded
   });
 });

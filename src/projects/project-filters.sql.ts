@@ -74,9 +74,13 @@ export interface OrderTerm {
 
 /** The columns of a projects row (as `alias`) each order field compares. */
 export function orderColumn(field: OrderField, alias = 'p'): string {
-  return { featured: `${alias}.is_featured`, owner: `${alias}.owner_name_lower`, name: `lower(${alias}.name)`, created_at: `${alias}.created_at`, id: `${alias}.id` }[
-    field
-  ];
+  return {
+    featured: `${alias}.is_featured`,
+    owner: `${alias}.owner_name_lower`,
+    name: `lower(${alias}.name)`,
+    created_at: `${alias}.created_at`,
+    id: `${alias}.id`,
+  }[field];
 }
 
 const ORDERABLE = new Set<OrderField>(['owner', 'name', 'created_at']);

@@ -63,7 +63,10 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const orderBy = orderByTermsSql(terms);
   params.push(page.limit === null ? null : page.offset + page.limit);
   const firstRows = `LIMIT $${params.length}`;
-  const candidates = [...ownedCandidatesSql(terms, ofOwner, firstRows), ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and(filters.conditions)} ${orderBy} ${firstRows})`)];
+  const candidates = [
+    ...ownedCandidatesSql(terms, ofOwner, firstRows),
+    ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and(filters.conditions)} ${orderBy} ${firstRows})`),
+  ];
   const pageSql = boundedPageSql(`SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`, page);
 
   const count = (where: string) => `SELECT count(*) FROM projects p WHERE ${where}`;
@@ -102,7 +105,10 @@ function ownedCandidatesSql(terms: OrderTerm[], ofOwner: string, firstRows: stri
   if (first.field === 'featured' && second.field === 'owner') {
     // Featured projects first: a walk through the featured ones, then one through the others.
     const rest = terms.slice(2);
-    return [walk(second, ` AND ${first.descending ? '' : 'NOT '}p.is_featured`, rest), walk(second, ` AND ${first.descending ? 'NOT ' : ''}p.is_featured`, rest)];
+    return [
+      walk(second, ` AND ${first.descending ? '' : 'NOT '}p.is_featured`, rest),
+      walk(second, ` AND ${first.descending ? 'NOT ' : ''}p.is_featured`, rest),
+    ];
   }
   const withinOwner = terms.filter((term) => term.field !== 'owner');
   return [
