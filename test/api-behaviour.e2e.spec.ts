@@ -1,9 +1,12 @@
 import request from 'supertest';
 import { MAX_NESTING } from '../src/common/nesting.js';
+import { delta, deltafile, pushDeltas } from './support/deltafiles.js';
 import { expectError, expectStatus } from './support/expectations.js';
 import { envelopeProblem } from './support/hostile-contract.js';
 import { listen, rawRequest } from './support/hostile-http.js';
 import { multipart } from './support/hostile-inputs.js';
+import { putFile } from './support/kit.js';
+import { qgs } from './support/qgis-files.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { queryOf } from './support/project-lists.js';
 
@@ -20,7 +23,7 @@ interface World {
   lists: string[];
 }
 
-/** alice with three of everything that has a list: organizations, members, teams, team members, projects, collaborators, files. */
+/** alice with three of everything that has a list: organizations, members, teams, team members, projects, collaborators, files, jobs, deltas. */
 async function seedLists(t: TestApp): Promise<World> {
   const admin = await t.adminToken();
   const alice = await t.createPerson('alice');
@@ -43,6 +46,9 @@ async function seedLists(t: TestApp): Promise<World> {
   }
   // No worker runs in this app, so the jobs stay pending: three rows for the jobs list.
   for (let i = 0; i < 3; i++) await post('/api/v1/jobs/', { project_id: projectId, type: 'process_projectfile' });
+  // Deltas need a QGIS file in the project; three of them for the deltas list.
+  await putFile(t, alice, projectId, 'survey.qgs', qgs());
+  expectStatus(await pushDeltas(t, alice, projectId, deltafile(projectId, [delta('create'), delta('patch'), delta('delete')])), 200);
   return {
     alice,
     admin,
@@ -59,6 +65,7 @@ async function seedLists(t: TestApp): Promise<World> {
       `/api/v1/collaborators/${projectId}/`,
       `/api/v1/files/${projectId}/`,
       `/api/v1/jobs/?project_id=${projectId}`,
+      `/api/v1/deltas/${projectId}/`,
     ],
   };
 }

@@ -154,21 +154,6 @@ describe('the worker runs process_projectfile with QGIS (spec §10.4, §13)', ()
     const [after] = await jobsOf(t.http, token, next);
     expect((await jobEnded(t.http, token, after.id)).status).toBe('finished');
   });
-
-  it('delta_apply jobs are failed honestly (not supported yet), never left busy', async () => {
-    const qgs = await build({ format: 'qgs', layers: ['points_gpkg'] });
-    const id = await project();
-    await uploadProject(t.http, token, id, qgs);
-    const [{ id: applyId }] = await t.sql<{ id: string }>(`INSERT INTO jobs (project_id, type) VALUES ($1, 'delta_apply') RETURNING id`, [id]);
-    for (const jobId of [applyId]) {
-      const job = await jobEnded(t.http, token, jobId);
-      expect(job).toMatchObject({
-        status: 'failed',
-        feedback: expect.objectContaining({ error_type: 'UNKNOWN', error: expect.stringContaining('not supported') }),
-      });
-    }
-    expect((await details(id)).status).toBe('ok');
-  });
 });
 
 describe('the worker without QGIS, and with a short JOB_TIMEOUT_SECONDS', () => {

@@ -6,6 +6,7 @@ import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.j
 import type { ProjectFileRow } from './dto/project-file.dto.js';
 import { FileVersion } from './file-version.entity.js';
 import { ProjectFile } from './project-file.entity.js';
+import type { StreamedUpload } from './upload-stream.js';
 
 /**
  * Files of project `$1` with their versions aggregated, one statement; `where` filters `f`. `md5sum` is
@@ -74,11 +75,11 @@ export class FilesRepository extends SqlRepository {
   }
 
   /** The newest version of every file of the project: what a job's folder holds. */
-  newestFiles(projectId: string): Promise<{ name: string; storage_key: string }[]> {
+  newestFiles(projectId: string): Promise<{ name: string; storage_key: string; sha256: string }[]> {
     return selectRows(
       this.db,
-      `SELECT f.name, v.storage_key FROM project_files f
-         CROSS JOIN LATERAL (SELECT storage_key FROM file_versions WHERE file_id = f.id ORDER BY created_at DESC, id DESC LIMIT 1) v
+      `SELECT f.name, v.storage_key, v.sha256 FROM project_files f
+         CROSS JOIN LATERAL (SELECT storage_key, sha256 FROM file_versions WHERE file_id = f.id ORDER BY created_at DESC, id DESC LIMIT 1) v
         WHERE f.project_id = $1 ORDER BY f.name`,
       [projectId],
     );
@@ -162,6 +163,32 @@ export class FilesRepository extends SqlRepository {
     const versions = await this.versions.find({ select: { id: true, storageKey: true }, where: { fileId } });
     await this.files.delete({ id: fileId });
     return versions.map((version) => version.storageKey);
+  }
+
+  /**
+   * New versions written by a job (a delta_apply's changed data files), recorded like uploads but with
+   * no uploader: the quota does not refuse them and no process_projectfile is queued (spec §11.3).
+   * Prunes each file to the newest `keep` versions and refreshes the project's accounting; answers the
+   * pruned storage keys. Runs in the caller's transaction, which holds lockProjectAndOwner.
+   */
+  async addJobVersions(projectId: string, versions: { path: string; upload: StreamedUpload; restricted: boolean }[], keep: number): Promise<string[]> {
+    const pruned: string[] = [];
+    for (const { path, upload } of versions) {
+      const fileId = await this.upsertFile(projectId, path);
+      const { key: storageKey, size, md5, sha256, etag } = upload;
+      await this.insertVersion({ fileId, storageKey, size: String(size), md5, sha256, etag, qgisVersion: null, uploadedById: null });
+      pruned.push(...(await this.pruneVersions(fileId, keep)));
+    }
+    await this.refreshAccounting(
+      projectId,
+      versions.some((version) => version.restricted),
+    );
+    return pruned;
+  }
+
+  /** The project's data changed without a new file version (spec §11.3: a delta applied that changed no bytes). */
+  async markDataUpdated(projectId: string): Promise<void> {
+    await execute(this.db, `UPDATE projects SET data_last_updated_at = now() WHERE id = $1`, [projectId]);
   }
 
   // --- the S3-style ETag of versions stored before it existed (FileEtagBackfill) ------------------

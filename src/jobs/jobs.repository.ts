@@ -36,6 +36,8 @@ export interface ClaimedJob {
   project_id: string;
   type: JobType;
   the_qgis_file_name: string | null;
+  /** Who asked for it: the creator of the job that takes over a failed apply job's deltas. */
+  created_by_id: string | null;
 }
 
 /** A job ended WORKER_LOST. */
@@ -43,9 +45,17 @@ export interface LostJob {
   id: string;
   project_id: string;
   type: JobType;
+  created_by_id: string | null;
 }
 
 export type WorkerState = 'ok' | 'missing_qgis' | 'off';
+
+/** A claimed job whose lease lapsed, or that has run far beyond any timeout (`$1` = JOB_TIMEOUT_SECONDS): its worker vanished. */
+const LOST_JOB = `status IN ('queued', 'started') AND (lease_expires_at < now() OR started_at < now() - make_interval(secs => $1 + 60))`;
+const WORKER_LOST_SET = `status = 'failed', finished_at = now(), updated_at = now(), started_at = coalesce(started_at, now()),
+              worker_id = NULL, lease_expires_at = NULL,
+              feedback = jsonb_build_object('feedback_version', '2.0', 'steps', '[]'::jsonb, 'outputs', '{}'::jsonb,
+                'error', 'The worker running this job stopped answering (it crashed, was killed or lost its machine)', 'error_type', 'WORKER_LOST')`;
 
 const JOB_COLUMNS = `j.id, j.project_id, j.type, j.status, a.username AS created_by, j.created_at, j.updated_at, j.started_at, j.finished_at`;
 
@@ -145,7 +155,7 @@ export class JobsRepository extends SqlRepository {
               AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.project_id = c.project_id AND e.status = 'pending' AND (e.created_at, e.id) < (c.created_at, c.id))
             ORDER BY c.created_at, c.id
             LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
-        RETURNING j.id, j.project_id, j.type, p.the_qgis_file_name`,
+        RETURNING j.id, j.project_id, j.type, p.the_qgis_file_name, j.created_by_id`,
         [workerId, leaseSeconds],
       );
       return rows[0] ?? null;
@@ -188,33 +198,50 @@ export class JobsRepository extends SqlRepository {
     return affected === 1;
   }
 
-  /** A worker that stops cleanly hands its claimed jobs back to the queue, to run again from the start. */
-  async releaseJobs(workerId: string): Promise<void> {
-    await this.jobs.update(
-      { workerId, status: In(['queued', 'started']) },
-      { status: 'pending', workerId: null, leaseExpiresAt: null, startedAt: null, updatedAt: () => 'now()' },
+  /** A worker that stops cleanly hands its claimed jobs back to the queue, to run again from the start; answers their ids. */
+  async releaseJobs(workerId: string): Promise<string[]> {
+    const { rows } = await execute<{ id: string }>(
+      this.db,
+      `UPDATE jobs SET status = 'pending', worker_id = NULL, lease_expires_at = NULL, started_at = NULL, updated_at = now()
+        WHERE worker_id = $1 AND status IN ('queued', 'started') RETURNING id`,
+      [workerId],
     );
+    return rows.map((row) => row.id);
   }
 
   /**
-   * Ends `failed` (WORKER_LOST) every claimed job whose lease lapsed, or that has run far beyond any
-   * timeout: its worker vanished. Answers the jobs it ended; the caller, in the same transaction,
-   * leaves the projects of lost process_projectfile jobs unprocessed.
+   * Ends `failed` (WORKER_LOST) every claimed job whose worker vanished (LOST_JOB), except delta_apply
+   * jobs (see lostApplyJobs). Answers the jobs it ended; the caller, in the same transaction, leaves
+   * the projects of lost process_projectfile jobs unprocessed.
    */
   async failLostJobs(timeoutSeconds: number): Promise<LostJob[]> {
     const { rows } = await execute<LostJob>(
       this.db,
-      `UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(), started_at = coalesce(started_at, now()),
-              worker_id = NULL, lease_expires_at = NULL,
-              feedback = jsonb_build_object('feedback_version', '2.0', 'steps', '[]'::jsonb, 'outputs', '{}'::jsonb,
-                'error', 'The worker running this job stopped answering (it crashed, was killed or lost its machine)', 'error_type', 'WORKER_LOST')
-        WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'started')
-                        AND (lease_expires_at < now() OR started_at < now() - make_interval(secs => $1 + 60))
-                      FOR UPDATE SKIP LOCKED)
-      RETURNING id, project_id, type`,
+      `UPDATE jobs SET ${WORKER_LOST_SET}
+        WHERE id IN (SELECT id FROM jobs WHERE ${LOST_JOB} AND type <> 'delta_apply' FOR UPDATE SKIP LOCKED)
+      RETURNING id, project_id, type, created_by_id`,
       [timeoutSeconds],
     );
     return rows;
+  }
+
+  /**
+   * The delta_apply jobs whose worker vanished. Each is ended on its own (failLostJob) in a
+   * transaction that first locks its project, as every writer of a project's deltas does, then
+   * returns its deltas to the queue.
+   */
+  lostApplyJobs(timeoutSeconds: number): Promise<LostJob[]> {
+    return selectRows<LostJob>(
+      this.db,
+      `SELECT id, project_id, type, created_by_id FROM jobs WHERE ${LOST_JOB} AND type = 'delta_apply' ORDER BY created_at LIMIT 100`,
+      [timeoutSeconds],
+    );
+  }
+
+  /** Ends one job WORKER_LOST if its worker still has not come back; false when it ended otherwise meanwhile. */
+  async failLostJob(jobId: string, timeoutSeconds: number): Promise<boolean> {
+    const { affected } = await execute(this.db, `UPDATE jobs SET ${WORKER_LOST_SET} WHERE id = $2 AND ${LOST_JOB}`, [timeoutSeconds, jobId]);
+    return affected === 1;
   }
 
   /** JOB_LOG_RETENTION_DAYS: the logs of jobs finished longer ago are cleared. */

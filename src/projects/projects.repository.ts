@@ -149,6 +149,12 @@ export class ProjectsRepository extends SqlRepository {
     return Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? dirs : ['DCIM'];
   }
 
+  /** The project's overwrite_conflicts (spec §11.3: what its apply jobs do with a conflict); null when it is gone. */
+  async overwriteConflicts(projectId: string): Promise<boolean | null> {
+    const project = await this.projects.findOne({ select: { id: true, overwriteConflicts: true }, where: { id: projectId } });
+    return project ? project.overwriteConflicts : null;
+  }
+
   /** Locks the project row against concurrent changes (nothing when it is gone). */
   async lock(projectId: string): Promise<void> {
     await selectRows(this.db, `SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);

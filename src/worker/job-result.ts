@@ -10,6 +10,8 @@ export interface ScriptResult {
   thumbnail?: string | null;
   /** package: the files written into `package/`, relative to it. */
   package_files?: string[];
+  /** delta_apply: the data files it changed in `files/`, relative to it (DELTAS-CONTRACT). */
+  changed_files?: string[];
 }
 
 /** A job's feedback when it failed before or outside its script. */

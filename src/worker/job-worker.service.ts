@@ -11,6 +11,7 @@ import { JobsRepository, type ClaimedJob } from '../jobs/jobs.repository.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { prepareJobFolder, removeJobFolder } from './job-folder.js';
+import { DeltaApplyRunner, type BaseFile } from './delta-apply.runner.js';
 import { failure, readOutcome, type ScriptResult } from './job-result.js';
 import { PackageRunner } from './package.runner.js';
 import { ProcessProjectfileRunner } from './process-projectfile.runner.js';
@@ -24,11 +25,13 @@ const HEARTBEAT_MS = 10_000;
 /** How often any worker looks for jobs whose worker vanished. */
 const REAP_MS = 5000;
 const QGIS_RECHECK_MS = 60_000;
+/** How often a worker that can start QGIS gives pending deltas that no job holds a job. */
+const WAITING_DELTAS_MS = 30_000;
 const LOG_RETENTION_MS = 60 * 60 * 1000;
 /** Superseded packages are kept an hour; removing them a few minutes late is fine. */
 const EXPIRED_PACKAGES_MS = 5 * 60 * 1000;
-/** The job types this worker runs (delta_apply comes with the deltas). */
-const RUNNABLE = new Set(['process_projectfile', 'package']);
+/** The job types this worker runs, and the script of qgis/ that runs each (QGIS-CONTRACT, DELTAS-CONTRACT). */
+const SCRIPTS: Record<string, string> = { process_projectfile: 'process_projectfile.py', package: 'package.py', delta_apply: 'apply_deltas.py' };
 
 const INSTALL_QGIS =
   "install Debian's QGIS Python packages (apt-get install --no-install-recommends python3-qgis qgis-providers) " +
@@ -64,6 +67,7 @@ export class JobWorker implements BeforeApplicationShutdown {
     private readonly storage: FileStorage,
     private readonly processProjectfile: ProcessProjectfileRunner,
     private readonly packageRunner: PackageRunner,
+    private readonly deltaApply: DeltaApplyRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -82,6 +86,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       this.every(REAP_MS, () => this.failLostJobs());
       this.every(LOG_RETENTION_MS, () => this.clearOldLogs());
       this.every(EXPIRED_PACKAGES_MS, () => this.packageRunner.dropExpired());
+      this.every(WAITING_DELTAS_MS, () => this.queueWaitingDeltas());
       this.every(QGIS_RECHECK_MS, async () => {
         if (!this.qgis.ok) await this.checkQgis();
       });
@@ -102,7 +107,7 @@ export class JobWorker implements BeforeApplicationShutdown {
     for (const timer of this.timers) clearInterval(timer);
     this.wake?.();
     await this.loop;
-    await this.jobs.releaseJobs(this.id).catch((error) => this.logger.warn(`could not hand running jobs back: ${error}`));
+    await this.deltaApply.releaseJobs(this.id).catch((error) => this.logger.warn(`could not hand running jobs back: ${error}`));
     for (const job of this.running.values()) job.stop();
     await Promise.all([...this.running.values()].map((job) => job.done));
     await this.jobs.removeWorker(this.id).catch(() => undefined);
@@ -161,7 +166,7 @@ export class JobWorker implements BeforeApplicationShutdown {
 
   private async run(job: ClaimedJob, onStop: (stop: () => void) => void, isStopped: () => boolean): Promise<void> {
     const started = Date.now();
-    if (!RUNNABLE.has(job.type)) {
+    if (!SCRIPTS[job.type]) {
       return this.end(job, { feedback: failure('UNKNOWN', `Jobs of type ${job.type} are not supported by this server yet`) }, null);
     }
     if (!this.qgis.ok) return this.end(job, { feedback: failure('MISSING_QGIS', `This worker cannot start QGIS (${this.qgis.error}): ${INSTALL_QGIS}`) }, null);
@@ -170,11 +175,14 @@ export class JobWorker implements BeforeApplicationShutdown {
     const files = await this.files.newestFiles(job.project_id);
     let workdir: string | null = null;
     try {
-      workdir = await prepareJobFolder(this.storage, files, { id: job.id, type: job.type, project_id: job.project_id, project_file: job.the_qgis_file_name });
-      if (isStopped() || !(await this.jobs.markStarted(job.id, this.id))) return;
+      const extra = job.type === 'delta_apply' ? await this.deltaApply.input(job) : {};
+      const input = { id: job.id, type: job.type, project_id: job.project_id, project_file: job.the_qgis_file_name, ...extra };
+      workdir = await prepareJobFolder(this.storage, files, input);
+      if (isStopped()) return;
+      if (!(await (job.type === 'delta_apply' ? this.deltaApply.markStarted(job, this.id) : this.jobs.markStarted(job.id, this.id)))) return;
       const script = runQgisScript({
         python: this.config.qgisPython,
-        script: path.join(QGIS_SCRIPTS_DIR, `${job.type}.py`),
+        script: path.join(QGIS_SCRIPTS_DIR, SCRIPTS[job.type]),
         workdir,
         timeoutMs: this.config.jobTimeoutSeconds * 1000,
         memoryMb: this.config.jobMemoryMb,
@@ -184,7 +192,7 @@ export class JobWorker implements BeforeApplicationShutdown {
       const run = await script.result;
       if (run.killed === 'stopped') return; // the job is no longer this worker's: nothing to store
       const outcome = readOutcome(workdir, run, { timeoutSeconds: this.config.jobTimeoutSeconds, memoryMb: this.config.jobMemoryMb });
-      await this.end(job, outcome, run.output, workdir);
+      await this.end(job, outcome, run.output, workdir, files);
       this.logger.log(
         `job ${job.id} (${job.type}) ${outcome.feedback.error ? `failed: ${outcome.feedback.error}` : 'finished'} in ${Date.now() - started} ms, peak ${run.peakRssMb} MiB`,
       );
@@ -194,13 +202,17 @@ export class JobWorker implements BeforeApplicationShutdown {
   }
 
   /** Stores the outcome and ends the job, in one transaction (a failed process_projectfile leaves the project unprocessed). */
-  private async end(job: ClaimedJob, outcome: ScriptResult, output: string | null, workdir = ''): Promise<void> {
+  private async end(job: ClaimedJob, outcome: ScriptResult, output: string | null, workdir = '', files: BaseFile[] = []): Promise<void> {
     if (job.type === 'process_projectfile') {
       await this.processProjectfile.store(job, this.id, workdir, outcome, output);
       return;
     }
     if (job.type === 'package') {
       await this.packageRunner.store(job, this.id, workdir, outcome, output);
+      return;
+    }
+    if (job.type === 'delta_apply') {
+      await this.deltaApply.store(job, this.id, workdir, files, outcome, output);
       return;
     }
     await this.jobs.finish(job.id, this.id, outcome.feedback.error ? 'failed' : 'finished', outcome.feedback as JobFeedback, output);
@@ -239,7 +251,15 @@ export class JobWorker implements BeforeApplicationShutdown {
       await this.projects.withinTx(tx).forgetProjectDetails(lost.filter((job) => job.type === 'process_projectfile').map((job) => job.project_id));
       return lost.map((job) => job.id);
     });
+    // A lost delta_apply gives its deltas back to the queue (spec §10.3), one project at a time.
+    ended.push(...(await this.deltaApply.failLostJobs(this.config.jobTimeoutSeconds)));
     if (ended.length) this.logger.warn(`ended ${ended.length} job(s) whose worker vanished (WORKER_LOST): ${ended.join(', ')}`);
+  }
+
+  private async queueWaitingDeltas(): Promise<void> {
+    if (!this.qgis.ok) return; // the jobs would fail at once: another worker, or this one once QGIS is installed, queues them
+    const created = await this.deltaApply.queueWaiting();
+    if (created) this.logger.log(`queued ${created} apply job(s) for pending deltas that no job held`);
   }
 
   private async clearOldLogs(): Promise<void> {
