@@ -1,6 +1,6 @@
 /**
- * The benchmark's ceiling: the least a server can do for GET /api/v1/projects/ and
- * GET /api/v1/projects/public/ with the same database work as Fieldbase. node:http + one pg.Pool
+ * The benchmark's ceiling: the least a server can do for GET /api/v1/projects/,
+ * GET /api/v1/projects/public/ and GET /api/v1/projects/{id}/ with the same database work as Fieldbase. node:http + one pg.Pool
  * (the app's pool size, 10), the same token lookup SQL (by hashKey of the Authorization token, as
  * AuthTokens.authenticate does), the very same page and count statements (imported from the app's
  * own query modules), run the same way (named prepared statements, as src/database/prepared.ts does),
@@ -15,7 +15,8 @@ import http from 'node:http';
 import pg from 'pg';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
 import { preparedStatementName } from '../src/database/prepared.js';
-import { toProjectResponse, type ProjectRow } from '../src/projects/dto/project.dto.js';
+import { toProjectDetailResponse, toProjectResponse, type ProjectRow } from '../src/projects/dto/project.dto.js';
+import { PROJECT_WITH_DETAILS } from '../src/projects/project-one.sql.js';
 import { listProjectsStatements, listPublicProjectsStatements, type ListStatements } from '../src/projects/project-lists.sql.js';
 
 const AUTHORIZATION = /^(token|bearer)\s+(\S+)\s*$/i;
@@ -74,10 +75,25 @@ async function list(statements: ListStatements, res: http.ServerResponse, limit:
   res.writeHead(200, headers).end(body);
 }
 
+/** GET /api/v1/projects/{id}/ as the app answers it: the project with its details and the caller's role, in one statement. */
+async function one(userId: string, projectId: string, res: http.ServerResponse): Promise<void> {
+  const [row] = (await prepared(PROJECT_WITH_DETAILS, [projectId, userId])).rows as ProjectRow[];
+  if (!row) throw new HttpError(404, 'No such project');
+  if (!row.role) throw new HttpError(403, 'Permission denied');
+  const body = JSON.stringify(toProjectDetailResponse(row));
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
+const ONE_PROJECT = /^\/api\/v1\/projects\/([0-9a-fA-F-]{36})\/$/;
+
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://ceiling');
   if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed');
   const path = url.pathname.replace(/\/?$/, '/');
+  const single = ONE_PROJECT.exec(path);
+  if (single) {
+    return one(await authenticate(req.headers.authorization), single[1].toLowerCase(), res);
+  }
   if (path !== '/api/v1/projects/' && path !== '/api/v1/projects/public/') throw new HttpError(404, 'Not found');
   const userId = await authenticate(req.headers.authorization);
   const query = url.searchParams;

@@ -70,7 +70,12 @@ interface Scenario {
   path: string;
   /** List scenarios: the statements the app runs (for EXPLAIN); these also run against the ceiling. */
   statements?: (userId: string) => ListStatements;
+  /** Runs against the ceiling too (every list scenario does). */
+  ceiling?: boolean;
 }
+
+const hasCeiling = (scenario: Scenario) => scenario.statements !== undefined || scenario.ceiling === true;
+const isList = (name: string) => SCENARIOS.find((s) => s.name === name)?.statements !== undefined;
 
 const listCriteria = (criteria: Partial<ListProjectsCriteria>): ListProjectsCriteria => ({ includePublic: false, ...criteria });
 
@@ -123,7 +128,7 @@ const SCENARIOS: Scenario[] = [
     path: '/api/v1/projects/public/?limit=50',
     statements: (id) => listPublicProjectsStatements(id, {}, PAGE),
   },
-  { name: 'get', label: 'get one project (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/{project}/' },
+  { name: 'get', label: 'get one project (org admin)', user: 'orgadmin', method: 'GET', path: '/api/v1/projects/{project}/', ceiling: true },
   { name: 'create', label: 'create a project (5-project user)', user: 'few', method: 'POST', path: '/api/v1/projects/' },
 ];
 
@@ -209,6 +214,8 @@ interface Machine {
   postgres: string;
   kernel: string;
   loadAverageAtStart: number[];
+  /** The PostgreSQL settings that matter here, as the server reports them (older results files lack them). */
+  postgresSettings?: string;
 }
 
 const cpuText = (c: CpuShare) => `CPU cores: server ${c.server}, postgres ${c.postgres}, autocannon ${c.autocannon}, other ${c.other}`;
@@ -378,7 +385,7 @@ async function probe(server: Server, scenario: Scenario, path: string, token: st
   if (!res.ok) throw new Error(`${server.name} ${scenario.method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
   const body = JSON.parse(text);
   const total = res.headers.get('x-total-count');
-  return { total: total === null ? null : Number(total), ids: Array.isArray(body) ? body.map((p: { id: string }) => p.id) : null };
+  return { total: total === null ? null : Number(total), ids: Array.isArray(body) ? body.map((p: { id: string }) => p.id) : body?.id ? [body.id] : null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,8 +459,18 @@ async function explain(db: pg.Client, size: number, scenario: Scenario, statemen
 // ---------------------------------------------------------------------------------------------
 // One size
 
+const REPORTED_SETTINGS = ['shared_buffers', 'effective_cache_size', 'work_mem', 'random_page_cost', 'jit', 'max_parallel_workers_per_gather'];
+
 async function machineFacts(db: pg.Client): Promise<Machine> {
   const { rows } = await db.query(`SHOW server_version`);
+  const settings = await db.query(`SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)`, [REPORTED_SETTINGS]);
+  const shown = (name: string) => {
+    const row = settings.rows.find((r) => r.name === name);
+    if (!row) return '?';
+    // Memory settings come in units of 8kB or kB.
+    const kb = row.unit === '8kB' ? Number(row.setting) * 8 : row.unit === 'kB' ? Number(row.setting) : null;
+    return kb === null ? row.setting : kb >= 1024 * 1024 && kb % (1024 * 1024) === 0 ? `${kb / 1024 / 1024}GB` : `${Math.round(kb / 1024)}MB`;
+  };
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -462,6 +479,7 @@ async function machineFacts(db: pg.Client): Promise<Machine> {
     postgres: rows[0].server_version,
     kernel: `${os.type()} ${os.release()}`,
     loadAverageAtStart: os.loadavg().map((n) => round(n)),
+    postgresSettings: REPORTED_SETTINGS.map((name) => `${name} ${shown(name)}`).join(', '),
   };
 }
 
@@ -556,7 +574,7 @@ async function runSize(size: number): Promise<SizeResult> {
       const requestPath = scenario.path.replace('{project}', readable);
       const probed = await probe(ours, scenario, requestPath, token);
       let ceilingResult: Measurement | null = null;
-      if (scenario.statements) {
+      if (hasCeiling(scenario)) {
         const fromCeiling = await probe(ceiling, scenario, requestPath, token);
         if (JSON.stringify(fromCeiling.ids) !== JSON.stringify(probed.ids) || fromCeiling.total !== probed.total) {
           throw new Error(`the ceiling and Fieldbase disagree on ${scenario.name}: ${fromCeiling.total} vs ${probed.total} rows`);
@@ -567,7 +585,7 @@ async function runSize(size: number): Promise<SizeResult> {
       log(
         `  fieldbase ${oursResult.requestsPerSecond} req/s, p50 ${oursResult.latencyP50} ms, p99 ${oursResult.latencyP99} ms, errors ${oursResult.errors}, non2xx ${oursResult.non2xx}, RSS ${oursResult.rssBeforeMb}→${oursResult.rssAfterMb} MB, ${cpuText(oursResult.cpu)}`,
       );
-      if (scenario.statements) {
+      if (hasCeiling(scenario)) {
         ceilingResult = await measure(ceiling, pgHandle.pid, scenario, requestPath, token);
         log(
           `  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`,
@@ -681,27 +699,34 @@ function machineMarkdown(all: SizeResult[]): string {
   );
   return [
     `- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGb} GB; ${m.kernel}`,
-    `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded, default settings: shared_buffers 128MB); app and ceiling pools: 10 connections`,
+    `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded; ${m.postgresSettings ?? 'default settings: shared_buffers 128MB'}); app and ceiling pools: 10 connections`,
     `- Server, PostgreSQL and autocannon share the same ${m.cores} cores (loopback).`,
     ...runs.map((r) => `- Run at ${r}`),
   ].join('\n');
 }
 
+/** Issue 17's targets, checked on the largest size (and the smallest, for growth). */
+const TARGETS = { p99Ms: 50, searchP99Ms: 100, ceilingRatio: 0.85, p50Growth: 1.5, cpuRatio: 1.5, rssGrowth: 1.25 };
+const CPU_SCENARIOS = ['list-few', 'get'];
+
 function targetsMarkdown(all: SizeResult[]): string {
   if (all.length === 0) return '';
   const largest = all[all.length - 1];
   const smallest = all[0];
+  const size = fmtSize(largest.size);
   const lines: string[] = [];
-  const lists = largest.scenarios.filter((s) => s.ceiling);
-  const p99Misses = lists.filter((s) => s.ours.latencyP99 >= 50 || s.ours.requestsTotal === 0);
+  const met = (misses: string[]) => (misses.length === 0 ? 'met' : `**not met** for ${misses.join(', ')}`);
+  const lists = largest.scenarios.filter((s) => isList(s.name));
+  const p99Limit = (s: ScenarioResult) => (s.name.includes('search') ? TARGETS.searchP99Ms : TARGETS.p99Ms);
   const p99Text = (s: ScenarioResult) => (s.ours.requestsTotal === 0 ? 'timed out' : `${s.ours.latencyP99} ms`);
   lines.push(
-    `- p99 under 50 ms at ${fmtSize(largest.size)} for every list endpoint: ${p99Misses.length === 0 ? 'met' : `**not met** for ${p99Misses.map((s) => `${s.label} (${p99Text(s)})`).join(', ')}`}`,
+    `- p99 under ${TARGETS.p99Ms} ms (search: under ${TARGETS.searchP99Ms} ms) at ${size} for every list scenario: ` +
+      met(lists.filter((s) => s.ours.latencyP99 >= p99Limit(s) || s.ours.requestsTotal === 0).map((s) => `${s.label} (${p99Text(s)})`)),
   );
-  const ratioMisses = lists.filter((s) => (s.ratio ?? 0) < 0.7);
   const ratioText = (s: ScenarioResult) => (s.ratio === null ? 'the ceiling completed no request either' : s.ratio.toFixed(2));
   lines.push(
-    `- throughput at least 70% of the ceiling at ${fmtSize(largest.size)}: ${ratioMisses.length === 0 ? 'met' : `**not met** for ${ratioMisses.map((s) => `${s.label} (${ratioText(s)})`).join(', ')}`}`,
+    `- throughput at least ${TARGETS.ceilingRatio} of the ceiling's at ${size}: ` +
+      met(lists.filter((s) => (s.ratio ?? 0) < TARGETS.ceilingRatio).map((s) => `${s.label} (${ratioText(s)})`)),
   );
   if (largest !== smallest) {
     const growth = lists.map((s) => {
@@ -709,13 +734,38 @@ function targetsMarkdown(all: SizeResult[]): string {
       const timedOut = s.ours.requestsTotal === 0;
       return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity };
     });
-    const growthMisses = growth.filter((g) => !(g.factor <= 2));
     lines.push(
-      `- p50 at ${fmtSize(largest.size)} within 2× of p50 at ${fmtSize(smallest.size)}: ${growthMisses.length === 0 ? 'met' : `**not met** for ${growthMisses.map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`).join(', ')}`}`,
+      `- p50 at ${size} within ${TARGETS.p50Growth}× of p50 at ${fmtSize(smallest.size)}: ` +
+        met(
+          growth
+            .filter((g) => !(g.factor <= TARGETS.p50Growth))
+            .map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`),
+        ),
     );
   }
+  const cpuMisses: string[] = [];
+  for (const s of largest.scenarios.filter((x) => CPU_SCENARIOS.includes(x.name))) {
+    if (!s.ceiling || s.ours.requestsTotal < 10 || s.ceiling.requestsTotal < 10) {
+      cpuMisses.push(`${s.label} (no ceiling measurement)`);
+      continue;
+    }
+    const ours = s.ours.cpu.server / s.ours.requestsPerSecond;
+    const ceiling = s.ceiling.cpu.server / s.ceiling.requestsPerSecond;
+    if (ours > TARGETS.cpuRatio * ceiling) cpuMisses.push(`${s.label} (${(ours / ceiling).toFixed(1)}×)`);
+  }
+  lines.push(`- the server's CPU per request at most ${TARGETS.cpuRatio}× the ceiling's at ${size} (5-project list, GET one project): ${met(cpuMisses)}`);
   const failing = all.flatMap((r) => r.scenarios.filter((s) => s.ours.errors + s.ours.non2xx > 0).map((s) => `${s.label} at ${fmtSize(r.size)}`));
   lines.push(`- no errors or non-2xx answers: ${failing.length === 0 ? 'met' : `**not met** for ${failing.join(', ')} (autocannon's 10 s timeout)`}`);
+  const rss = largest.scenarios
+    .map((s) => [s.ours.rssBeforeMb, s.ours.rssAfterMb])
+    .flat()
+    .filter((n): n is number => n !== null);
+  if (rss.length) {
+    const growth = rss[rss.length - 1] / rss[0];
+    lines.push(
+      `- RSS flat over the run at ${size} (at the end within ${TARGETS.rssGrowth}× of the start): ${growth <= TARGETS.rssGrowth ? 'met' : '**not met**'} (${fmt(rss[0], 0)} → ${fmt(rss[rss.length - 1], 0)} MB, at most ${fmt(Math.max(...rss), 0)} MB)`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -750,7 +800,7 @@ function writeReports(): void {
     '',
     table,
     '',
-    '## Targets (issue 6)',
+    '## Targets (issue 17)',
     '',
     targets,
     '',
@@ -787,7 +837,7 @@ function writeReports(): void {
       '',
       '![latency](../bench/results/latency.svg)',
       '',
-      'Targets of issue 6, checked by the run:',
+      'Targets of issue 17, checked by the run:',
       '',
       targets,
       '',

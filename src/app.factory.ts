@@ -24,6 +24,7 @@ import type { AppConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
 import { FileEtagBackfill } from './files/file-etag-backfill.service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
+import { OwnerCountCompaction } from './projects/owner-count-compaction.service.js';
 import { StorageCleaner } from './storage/storage-cleaner.js';
 import { JobWorker } from './worker/job-worker.service.js';
 
@@ -59,6 +60,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     const applied = await migrate(db, () => ensureAdmin(app.get(AccountsRepository), app.get(CommandBus), config, (lines) => announce(logger, lines)));
     if (applied.length) logger.write('info', { msg: `applied migrations: ${applied.join(', ')}` });
     app.get(StorageCleaner).start();
+    app.get(OwnerCountCompaction).start();
     app.get(FileEtagBackfill).start();
     if (config.worker) app.get(JobWorker).start();
     return {

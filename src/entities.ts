@@ -9,6 +9,7 @@ import { Job, WorkerHeartbeat } from './jobs/job.entity.js';
 import { PackageFile } from './packages/package-file.entity.js';
 import { OrganizationMember } from './organizations/organization-member.entity.js';
 import { TeamMember } from './organizations/team-member.entity.js';
+import { OwnerProjectCount } from './projects/owner-project-count.entity.js';
 import { Project } from './projects/project.entity.js';
 import { PublicProjectCount } from './projects/public-project-count.entity.js';
 import { StorageDeletion } from './storage/storage-deletion.entity.js';
@@ -28,6 +29,7 @@ export const entities = [
   StorageDeletion,
   Project,
   PublicProjectCount,
+  OwnerProjectCount,
   ProjectCollaborator,
   ProjectFile,
   FileVersion,

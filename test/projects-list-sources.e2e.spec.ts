@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
+import { OwnerCountCompaction } from '../src/projects/owner-count-compaction.service.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { accountId, addCollaborator, addMember, createProject, insertProject, makeOrganization, makeTeam } from './support/kit.js';
 import { get, ids, list, type Project } from './support/project-lists.js';
@@ -218,6 +219,19 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
       walked.push(...ids(res.body));
     }
     expect(walked).toEqual(want);
+    // The default order reads the owners one after the other: a search there too, page by page.
+    const inDefaultOrder = expectedIds(true, [
+      ['featured', 1],
+      ['owner', 1],
+      ['name', 1],
+    ]).filter((id) => want.includes(id));
+    const walkedByOwner: string[] = [];
+    for (let offset = 0; offset < want.length + 2; offset += 2) {
+      const res = await get(t, `/api/v1/projects/?include_public=1&search=A&limit=2&offset=${offset}`, viewer);
+      expect(Number(res.headers['x-total-count'])).toBe(want.length);
+      walkedByOwner.push(...ids(res.body));
+    }
+    expect(walkedByOwner).toEqual(inDefaultOrder);
     const orgc = expectedIds(true, [['name', 1]]).filter((id) => expected.get(id)!.owner === 'orgc');
     const res = await get(t, '/api/v1/projects/?include_public=1&owner=ORGC&ordering=name&limit=2', viewer);
     expect(Number(res.headers['x-total-count'])).toBe(orgc.length);
@@ -273,5 +287,101 @@ describe('totals with public projects follow creates, changes, transfers and del
     await expectTotalsRight();
     expect(await total('/api/v1/projects/public/', bert)).toBe(3);
     expect(await total('/api/v1/projects/?include_public=1', anna)).toBe(3);
+  });
+});
+
+// The totals of GET /projects/ read per-owner counts that the database keeps as deltas, folded now and
+// then (src/database/migrations/…-owner-project-counts.ts, OwnerCountCompaction): they must stay
+// exact while creates, deletes, transfers and visibility changes of the same owners run at once, with
+// compactions running between and during them.
+describe('owner totals under concurrent writes (spec §5.2, §7)', () => {
+  let t: TestApp;
+  const tokens: Record<string, string> = {};
+
+  const total = async (path: string, token: string) => {
+    const res = await get(t, `${path}${path.includes('?') ? '&' : '?'}limit=1`, token);
+    expect(res.status).toBe(200);
+    return Number(res.headers['x-total-count']);
+  };
+  const patch = (token: string, id: string, body: Record<string, unknown>) => request(t.http).patch(`/api/v1/projects/${id}/`).set(auth(token)).send(body);
+  const compact = () => t.fieldbase.app.get(OwnerCountCompaction).compact();
+
+  /** What the kept counts say per owner equals what the projects table says. */
+  const expectCountsExact = async () => {
+    const kept = await t.sql(
+      `SELECT owner_id, sum(projects)::int AS projects, sum(public_projects)::int AS public FROM owner_project_counts GROUP BY owner_id
+       HAVING sum(projects) <> 0 OR sum(public_projects) <> 0 ORDER BY owner_id`,
+    );
+    const actual = await t.sql(
+      `SELECT owner_id, count(*)::int AS projects, (count(*) FILTER (WHERE is_public))::int AS public FROM projects GROUP BY owner_id ORDER BY owner_id`,
+    );
+    expect(kept).toEqual(actual);
+  };
+  const expectTotalsRight = async () => {
+    for (const token of Object.values(tokens)) {
+      for (const path of ['/api/v1/projects/', '/api/v1/projects/?include_public=1', '/api/v1/projects/?search=a', '/api/v1/projects/?search=own,p']) {
+        expect(await total(path, token)).toBe((await list(t, path, token)).length);
+      }
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    for (const name of ['anna', 'bert', 'carl']) tokens[name] = await t.createPerson(name);
+    await makeOrganization(
+      t,
+      'ownco',
+      'carl',
+      [
+        ['anna', 'admin'],
+        ['bert', 'member'],
+      ],
+      'reader',
+    );
+  });
+  afterAll(() => t.close());
+
+  it('stay exact through concurrent creates, deletes, transfers and visibility changes, compacted or not', async () => {
+    const make = (token: string, owner: string, i: number) =>
+      request(t.http)
+        .post('/api/v1/projects/')
+        .set(auth(token))
+        .send({ name: `p${owner}${i}`, owner, is_public: i % 3 === 0 });
+    const first = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => make(tokens.anna, 'anna', i)),
+      ...Array.from({ length: 12 }, (_, i) => make(tokens.anna, 'ownco', i)),
+      ...Array.from({ length: 12 }, (_, i) => make(tokens.bert, 'bert', i)),
+      compact(),
+    ]);
+    const made = first.slice(0, -1) as request.Response[];
+    expect(made.map((res) => res.status)).toEqual(made.map(() => 201));
+    await expectCountsExact();
+    await expectTotalsRight();
+
+    const [annas, owncos, berts] = [0, 12, 24].map((from) => made.slice(from, from + 12).map((res) => res.body.id as string));
+    const writes = await Promise.all([
+      ...annas.slice(0, 4).map((id) => patch(tokens.anna, id, { owner: 'ownco' })),
+      ...owncos.slice(0, 4).map((id) => patch(tokens.anna, id, { owner: 'anna' })),
+      ...berts.slice(0, 3).map((id) => patch(tokens.bert, id, { owner: 'anna' })),
+      ...annas.slice(4, 8).map((id, i) => patch(tokens.anna, id, { is_public: i % 2 === 0 })),
+      ...owncos.slice(4, 8).map((id) => request(t.http).delete(`/api/v1/projects/${id}/`).set(auth(tokens.anna))),
+      ...berts.slice(3, 7).map((id) => request(t.http).delete(`/api/v1/projects/${id}/`).set(auth(tokens.bert))),
+      ...Array.from({ length: 6 }, (_, i) => make(tokens.anna, 'ownco', 100 + i)),
+      ...Array.from({ length: 6 }, (_, i) => make(tokens.bert, 'bert', 100 + i)),
+      compact(),
+      compact(),
+    ]);
+    const answers = writes.filter((res): res is request.Response => typeof res === 'object');
+    expect(answers.filter((res) => res.status >= 300)).toEqual([]);
+    await expectCountsExact();
+    await expectTotalsRight();
+
+    await compact();
+    await expectCountsExact();
+    await expectTotalsRight();
+    const rows = await t.sql<{ owners: number; rows: number }>(
+      `SELECT count(DISTINCT owner_id)::int AS owners, count(*)::int AS rows FROM owner_project_counts`,
+    );
+    expect(rows[0].rows).toBe(rows[0].owners); // one row per owner once folded
   });
 });

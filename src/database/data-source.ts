@@ -11,6 +11,7 @@ import { QgisVersion1765000000001 } from './migrations/1765000000001-qgis-versio
 import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
 import { Packages1765300000000 } from './migrations/1765300000000-packages.js';
 import { Deltas1765400000000 } from './migrations/1765400000000-deltas.js';
+import { OwnerProjectCounts1765500000000 } from './migrations/1765500000000-owner-project-counts.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const migrations = [
@@ -26,6 +27,7 @@ export const migrations = [
   Jobs1765100000000,
   Packages1765300000000,
   Deltas1765400000000,
+  OwnerProjectCounts1765500000000,
 ];
 
 /** `entities` comes from the composition root (src/entities.ts): the database module knows no module's tables. */

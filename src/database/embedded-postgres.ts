@@ -48,7 +48,37 @@ const DATABASE = 'fieldbase';
 export const ROOT_PLACE = '/var/lib/fieldbase';
 const COPY_STAMP = '.fieldbase-copy-of';
 
-/** `settings` are extra server settings (`-c name=value`), for the tests' throwaway cluster. */
+const MB = 1024 * 1024;
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+
+/**
+ * Server settings sized to the machine (docs/operations.md says why each): PostgreSQL's defaults
+ * (shared_buffers 128MB, no JIT limit, parallel workers on two cores) suit neither a 1M-project
+ * database nor many small concurrent statements on a machine shared with the app.
+ */
+export function embeddedPostgresSettings(machine = { memoryBytes: os.totalmem(), cores: os.availableParallelism() }): Record<string, string> {
+  const memoryMb = machine.memoryBytes / MB;
+  return {
+    // A quarter of the memory, up to 2 GB: the hot part of the project lists' indexes at 1M projects
+    // (about 600 MB) stays in PostgreSQL's own cache; past that, the OS page cache does as well.
+    shared_buffers: `${Math.floor(clamp(memoryMb / 4, 128, 2048))}MB`,
+    effective_cache_size: `${Math.floor(clamp(memoryMb / 2, 256, 16384))}MB`,
+    // Sorts and hashes of list pages are small; migrations' index builds and VACUUM are not.
+    work_mem: '16MB',
+    maintenance_work_mem: `${Math.floor(clamp(memoryMb / 16, 64, 1024))}MB`,
+    // The data is on local disk or in memory, where a random read costs about what a sequential one does.
+    random_page_cost: '1.1',
+    // Compiling a plan costs tens of milliseconds, more than any of our statements runs.
+    jit: 'off',
+    // Parallel workers take cores from the concurrent requests that make the load; worth it from 4 cores.
+    max_parallel_workers_per_gather: machine.cores >= 4 ? '2' : '0',
+  };
+}
+
+/**
+ * `settings` are extra server settings (`-c name=value`), for the tests' throwaway cluster; they win
+ * over embeddedPostgresSettings.
+ */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
@@ -81,7 +111,10 @@ export async function startEmbeddedPostgres(options: {
   const credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as Credentials;
 
   const port = options.port || (await freePort());
-  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'), options.settings ?? {});
+  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'), {
+    ...embeddedPostgresSettings(),
+    ...options.settings,
+  });
   fs.writeFileSync(path.join(dataDir, 'fieldbase.pid'), String(process.pid));
 
   const stopNow = () => {

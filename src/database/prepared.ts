@@ -17,5 +17,19 @@ export async function preparedQuery<T = Record<string, unknown>>(db: DataSource,
 
 /** The statement's name on every connection: derived from its text, so equal texts share one plan. */
 export function preparedStatementName(text: string): string {
-  return `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  let name = names.get(text);
+  if (name === undefined) {
+    if (names.size >= MAX_NAMES) names.clear();
+    name = `fb_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
 }
+
+/**
+ * Names already computed, by text: hashing several kilobytes of list SQL on every query was about 1 %
+ * of the server's CPU under load. The texts are a few dozen variants (filters and orders make them,
+ * values are parameters); the bound only guards against a caller that makes many.
+ */
+const names = new Map<string, string>();
+const MAX_NAMES = 1000;

@@ -1,5 +1,5 @@
 import { limitOffsetSql, type PageRequest } from '../common/pagination.js';
-import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.sql.js';
+import { orderBySql, orderByTermsSql, orderColumn, orderTerms, ProjectFilters, type OrderTerm } from './project-filters.sql.js';
 import { PROJECT_SORT_KEYS, projectPageSql } from './project-select.sql.js';
 import { callerRoleSetsSql, pageRowRoleSql } from './roles/project-roles.sql.js';
 
@@ -30,14 +30,28 @@ export interface ListStatements {
  * The page is the first rows, in the requested order, of three disjoint sets, each read in index order
  * and cut at offset + limit rows: the projects of every owner the caller sees whole (their own, their
  * organizations'), the other projects they collaborate on, and (include_public) the remaining public
- * projects. So a page reads about offset + limit rows per owner, however many projects the caller
- * sees, and the roles are computed for the page's rows only. The count adds the three sets up.
+ * projects. The roles are computed for the page's rows only. The count adds the three sets up.
+ *
+ * The first set is read one owner at a time. In an order led by the owner (the default one, after the
+ * featured projects), owners are taken in name order and each one's projects in index order until the
+ * page is full, so it reads about offset + limit entries in all, plus one probe per owner it reaches.
+ * In an order led by name or created_at, owners interleave: each owner's first offset + limit entries
+ * are read and merged. Its count reads one row per owner from the counts the database keeps
+ * (owner_project_counts); with a search, only owners whose name does not carry every term have their
+ * projects tested.
  */
 export function listProjectsStatements(userId: string, criteria: ListProjectsCriteria, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
   const filters = new ProjectFilters(params).exact('owner', criteria.owner).exact('name', criteria.name).search(criteria.search);
-  const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
+  const and = (conditions: string[]) => conditions.map((condition) => ` AND ${condition}`).join('');
   const countParams = [...params];
+
+  // The owners the caller sees whole, with their names (the owner filter applies to them as a whole).
+  const ownerFilter = filters.hasOwner ? ` WHERE ${filters.ownerCondition('name')}` : '';
+  const owners = `owners AS MATERIALIZED (SELECT DISTINCT owner_id, name FROM owner_roles${ownerFilter})`;
+  const ctes = `${callerRoleSetsSql('$1')},
+    ${owners}`;
+  const ofOwner = and(filters.projectConditions('w.name'));
 
   // Each set leaves out what an earlier one holds, so no project is read or counted twice.
   const ownedElsewhere = 'p.owner_id NOT IN (SELECT owner_id FROM owner_roles)';
@@ -45,29 +59,76 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const sets = [`${collaborated} AND ${ownedElsewhere}`];
   if (criteria.includePublic) sets.push(`p.is_public AND ${ownedElsewhere} AND NOT ${collaborated}`);
 
-  const orderBy = orderBySql(criteria.ordering);
+  const terms = orderTerms(criteria.ordering);
+  const orderBy = orderByTermsSql(terms);
   params.push(page.limit === null ? null : page.offset + page.limit);
   const firstRows = `LIMIT $${params.length}`;
   const candidates = [
-    `SELECT c.* FROM (SELECT DISTINCT owner_id FROM owner_roles) w CROSS JOIN LATERAL (
-       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${and} ${ownerOrderBySql(criteria.ordering)} ${firstRows}) c`,
-    ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and} ${orderBy} ${firstRows})`),
+    ...ownedCandidatesSql(terms, ofOwner, firstRows),
+    ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and(filters.conditions)} ${orderBy} ${firstRows})`),
   ];
-  const pageSql = `SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`;
+  const pageSql = boundedPageSql(`SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`, page);
+
   const count = (where: string) => `SELECT count(*) FROM projects p WHERE ${where}`;
-  const owned = 'p.owner_id IN (SELECT owner_id FROM owner_roles)';
-  const counts = [count(`${owned}${and}`), count(`${sets[0]}${and}`)];
+  const ownerTotal = (column: 'projects' | 'public_projects', owners: string) =>
+    `SELECT coalesce(sum(c.${column}), 0) FROM owner_project_counts c WHERE c.owner_id IN (${owners})`;
+  const counts = [ownedCountSql(filters, ofOwner), count(`${sets[0]}${and(filters.conditions)}`)];
   if (criteria.includePublic) {
     // Unfiltered, the remaining public projects are all of them less the public ones of the first two
-    // sets, which are few: no need to count the public projects one by one.
+    // sets: no need to count the public projects one by one.
     counts.push(
-      and ? count(`${sets[1]}${and}`) : `${PUBLIC_PROJECTS_TOTAL} - (${count(`p.is_public AND ${owned}`)}) - (${count(`p.is_public AND ${sets[0]}`)})`,
+      filters.conditions.length
+        ? count(`${sets[1]}${and(filters.conditions)}`)
+        : `${PUBLIC_PROJECTS_TOTAL} - (${ownerTotal('public_projects', 'SELECT owner_id FROM owner_roles')}) - (${count(`p.is_public AND ${sets[0]}`)})`,
     );
   }
   return {
-    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql(criteria), orderBy }), params },
-    count: { sql: `WITH ${callerRoleSetsSql('$1')} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`, params: countParams },
+    page: { sql: projectPageSql({ ctes, pageSql, role: pageRowRoleSql(criteria), orderBy }), params },
+    count: { sql: `WITH ${ctes} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`, params: countParams },
   };
+}
+
+/**
+ * The first rows of the owners' projects (`ofOwner`: the conditions within one owner `w`), as
+ * candidates of the page. Where the order is led by the owner's name, owners are walked in that order
+ * and the walk stops when it has `firstRows`; the incremental sort on the owner's name (which the walk
+ * provides) keeps that a plan the planner can see and no reliance on row order.
+ */
+function ownedCandidatesSql(terms: OrderTerm[], ofOwner: string, firstRows: string): string[] {
+  const [first, second] = terms;
+  const ownersOrder = (term: OrderTerm) => `(SELECT owner_id, name FROM owners ORDER BY name ${term.descending ? 'DESC' : 'ASC'})`;
+  const walk = (byOwner: OrderTerm, featured: string, rest: OrderTerm[]) =>
+    `(SELECT c.* FROM ${ownersOrder(byOwner)} w CROSS JOIN LATERAL (
+       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${featured}${ofOwner} ${orderByTermsSql(rest)} ${firstRows}) c
+     ${orderByTermsSql([byOwner, ...rest], (field) => (field === 'owner' ? 'w.name' : orderColumn(field, 'c')))} ${firstRows})`;
+  if (first.field === 'owner') return [walk(first, '', terms.slice(1))];
+  if (first.field === 'featured' && second.field === 'owner') {
+    // Featured projects first: a walk through the featured ones, then one through the others.
+    const rest = terms.slice(2);
+    return [
+      walk(second, ` AND ${first.descending ? '' : 'NOT '}p.is_featured`, rest),
+      walk(second, ` AND ${first.descending ? 'NOT ' : ''}p.is_featured`, rest),
+    ];
+  }
+  const withinOwner = terms.filter((term) => term.field !== 'owner');
+  return [
+    `(SELECT c.* FROM owners w CROSS JOIN LATERAL (
+       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${ofOwner} ${orderByTermsSql(withinOwner)} ${firstRows}) c)`,
+  ];
+}
+
+/**
+ * The owners' projects that pass the filters: one counts row per owner, unless a project condition
+ * applies (a name, a search); then an owner whose name carries every search term still needs no
+ * project read, and the others have theirs tested.
+ */
+function ownedCountSql(filters: ProjectFilters, ofOwner: string): string {
+  const total = (owners: string) => `SELECT coalesce(sum(c.projects), 0) FROM owner_project_counts c WHERE c.owner_id IN (${owners})`;
+  if (!ofOwner) return total('SELECT owner_id FROM owners');
+  const tested = `SELECT count(*) FROM projects p WHERE p.owner_id = w.owner_id${ofOwner}`;
+  const everyProject = filters.everyProjectPasses('w.name');
+  const perOwner = everyProject ? `CASE WHEN ${everyProject} THEN (${total('w.owner_id')}) ELSE (${tested}) END` : `(${tested})`;
+  return `SELECT coalesce(sum(${perOwner}), 0) FROM owners w`;
 }
 
 /** The page is read in index order from the public projects alone; the roles are computed for its rows only. */
@@ -78,7 +139,7 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const countParams: unknown[] = [];
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
   const orderBy = orderBySql(criteria.ordering);
-  const pageSql = `SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`;
+  const pageSql = boundedPageSql(`SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`, page);
   return {
     page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql({ includePublic: true }), orderBy }), params },
     count: {
@@ -88,4 +149,18 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
       params: countParams,
     },
   };
+}
+
+/**
+ * The page's statement under a constant bound on its rows: the next power of two at or above the
+ * limit (at least 64). With only `LIMIT $n`, the plan PostgreSQL caches for a prepared statement
+ * (planned without the values) assumes a page of a tenth of the rows it is cut from; for the public
+ * list, thousands of rows to fetch details and roles for, which made PostgreSQL plan every execution
+ * afresh (about 3 ms at 100k projects, more than running it). The bound is in the text, so statements
+ * differ by it: a few, one per power of two.
+ */
+function boundedPageSql(pageSql: string, page: PageRequest): string {
+  if (page.limit === null) return pageSql;
+  const bound = Math.max(64, 2 ** Math.ceil(Math.log2(page.limit)));
+  return `SELECT * FROM (${pageSql}) bounded LIMIT ${bound}`;
 }

@@ -18,7 +18,7 @@ import { GetProjectThumbnailQuery } from './queries/get-project-thumbnail.query.
 import { GetProjectQuery } from './queries/get-project.query.js';
 import { ListProjectsQuery } from './queries/list-projects.query.js';
 import { ListPublicProjectsQuery } from './queries/list-public-projects.query.js';
-import { ProjectPermission } from './roles/project-role.guard.js';
+import { ProjectIdInPath, ProjectPermission } from './roles/project-role.guard.js';
 import { ThumbnailUploadInterceptor } from './thumbnail-upload.interceptor.js';
 
 @ApiTags('projects')
@@ -81,7 +81,7 @@ export class ProjectsController {
   }
 
   @Get(':projectId')
-  @ProjectPermission('read')
+  @ProjectIdInPath()
   @ApiOperation({
     operationId: 'getProject',
     summary: 'One project',
@@ -90,7 +90,7 @@ export class ProjectsController {
   @ApiOk(ProjectDetailResponse)
   @ApiErrors(400, 403, 404)
   get(@Param('projectId') projectId: string, @CurrentActor() actor: Actor) {
-    return this.queries.execute(new GetProjectQuery(actor, projectId.toLowerCase()));
+    return this.queries.execute(new GetProjectQuery(actor, projectId));
   }
 
   @Patch(':projectId')

@@ -6,6 +6,7 @@ import { DeleteProjectHandler } from './commands/delete-project.command.js';
 import { ProjectTransfer } from './commands/transfer-project-owner.js';
 import { UpdateProjectHandler } from './commands/update-project.command.js';
 import { UploadProjectThumbnailHandler } from './commands/upload-project-thumbnail.command.js';
+import { OwnerCountCompaction } from './owner-count-compaction.service.js';
 import { ProjectsController, ProjectThumbnailsController } from './projects.controller.js';
 import { ProjectsRepository } from './projects.repository.js';
 import { GetProjectThumbnailHandler } from './queries/get-project-thumbnail.query.js';
@@ -20,8 +21,8 @@ const queryHandlers = [ListProjectsHandler, ListPublicProjectsHandler, GetProjec
 @Module({
   imports: [AccountsModule, OrganizationsModule],
   controllers: [ProjectsController, ProjectThumbnailsController],
-  providers: [...commandHandlers, ...queryHandlers, ProjectTransfer, ProjectRoleGuard, ProjectsRepository],
+  providers: [...commandHandlers, ...queryHandlers, ProjectTransfer, ProjectRoleGuard, ProjectsRepository, OwnerCountCompaction],
   // The role guard guards the collaborators' and files' routes too.
-  exports: [ProjectsRepository, ProjectRoleGuard],
+  exports: [ProjectsRepository, ProjectRoleGuard, OwnerCountCompaction],
 })
 export class ProjectsModule {}

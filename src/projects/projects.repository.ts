@@ -7,20 +7,9 @@ import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.j
 import type { ProjectRow } from './dto/project.dto.js';
 import type { ProjectOwner } from './owners.js';
 import { listProjectsStatements, listPublicProjectsStatements, type ListProjectsCriteria, type ListStatements } from './project-lists.sql.js';
-import { projectMaybeWithRoleSql } from './project-select.sql.js';
+import { PROJECT_AS_SEEN_BY, PROJECT_WITH_DETAILS, ROLE_ON_PROJECT } from './project-one.sql.js';
 import { Project } from './project.entity.js';
-import { projectRolesSql } from './roles/project-roles.sql.js';
 import type { ProjectRole, RoleOrigin } from './roles/roles.js';
-
-/** One project ($1) as a user ($2) sees it, null role fields when they have none. */
-const PROJECT_AS_SEEN_BY = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1');
-/** The same, with what the last successful process_projectfile found (GET /projects/{id}/ only). */
-const PROJECT_WITH_DETAILS = projectMaybeWithRoleSql(projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true }), 'WHERE p.id = $1', { details: true });
-
-/** The caller's ($2) role on one project ($1); no row when the project does not exist. */
-const ROLE_ON_PROJECT = `SELECT p.id, r.role, r.origin FROM projects p
-       LEFT JOIN (${projectRolesSql('$2', { scope: 'p.id = $1', includePublic: true })}) r ON r.project_id = p.id
-      WHERE p.id = $1`;
 
 /** The columns of `projects` a PATCH compares and may change, plus the owner's username. */
 export interface ProjectForUpdate {
@@ -239,6 +228,33 @@ export class ProjectsRepository extends SqlRepository {
                OR (a.type = ${AccountType.Team} AND a.team_organization_id <> $2))`,
       [projectId, owner.id, owner.organizationOwnerId],
     );
+  }
+
+  /**
+   * Folds the count deltas of each owner that has more than one row and a row newer than `after` into
+   * one row (the deltas' sum; none when it is zero), in one statement, skipping rows a concurrent
+   * compaction holds. Answers the newest row id it saw, the next call's `after`. A row older than that
+   * whose transaction commits later is folded with its owner's next change: counts are right anyway.
+   */
+  async compactOwnerCounts(after: string): Promise<{ newest: string; owners: number }> {
+    const [{ newest }] = await selectRows<{ newest: string }>(this.db, `SELECT coalesce(max(id), 0)::text AS newest FROM owner_project_counts`);
+    const folded = await selectRows<{ owner_id: string }>(
+      this.db,
+      `WITH owners AS (
+         SELECT owner_id FROM owner_project_counts
+          WHERE owner_id IN (SELECT owner_id FROM owner_project_counts WHERE id > $1)
+          GROUP BY owner_id HAVING count(*) > 1),
+       moved AS (
+         DELETE FROM owner_project_counts WHERE id IN (
+           SELECT id FROM owner_project_counts WHERE owner_id IN (SELECT owner_id FROM owners) FOR UPDATE SKIP LOCKED)
+         RETURNING owner_id, projects, public_projects)
+       INSERT INTO owner_project_counts (owner_id, projects, public_projects)
+       SELECT owner_id, sum(projects), sum(public_projects) FROM moved GROUP BY owner_id
+       HAVING sum(projects) <> 0 OR sum(public_projects) <> 0
+       RETURNING owner_id`,
+      [after],
+    );
+    return { newest, owners: folded.length };
   }
 
   private async runList(statements: ListStatements): Promise<{ rows: ProjectRow[]; total: number }> {

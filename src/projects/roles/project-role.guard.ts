@@ -20,12 +20,10 @@ declare module 'express' {
  * project exists, 403 when the caller's role (from the one role query) does not allow `action`.
  * The computed {role, origin} is attached to the request for the handler.
  */
-export const ProjectPermission = (action: ProjectAction) =>
-  applyDecorators(
-    SetMetadata(ACTION, action),
-    UseGuards(ProjectRoleGuard),
-    ApiParam({ name: 'projectId', description: 'Project id (UUID)', schema: { type: 'string', format: 'uuid' } }),
-  );
+export const ProjectPermission = (action: ProjectAction) => applyDecorators(SetMetadata(ACTION, action), UseGuards(ProjectRoleGuard), ProjectIdInPath());
+
+/** The `:projectId` path parameter in the OpenAPI document (ProjectPermission includes it). */
+export const ProjectIdInPath = () => ApiParam({ name: 'projectId', description: 'Project id (UUID)', schema: { type: 'string', format: 'uuid' } });
 
 /** The access the guard computed: `{projectId, role, origin}`. */
 export const CurrentProjectAccess = createParamDecorator((_: unknown, context: ExecutionContext): ProjectAccess => {
@@ -51,9 +49,14 @@ export class ProjectRoleGuard implements CanActivate {
 
 /** The caller's role on one project (400 malformed id, 404 no such project). */
 export async function projectAccess(projects: ProjectsRepository, userId: string, rawId: string): Promise<ProjectAccess> {
-  if (!isUuid(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
-  const projectId = rawId.toLowerCase();
+  const projectId = projectIdFromPath(rawId);
   const row = await projects.findRole(userId, projectId);
   if (!row) throw new ObjectNotFound('No such project');
   return { projectId, role: row.role, origin: row.origin };
+}
+
+/** A project id from the path, lower-cased; 400 when it is not a UUID (spec §1). */
+export function projectIdFromPath(rawId: string): string {
+  if (!isUuid(rawId)) throw ValidationFailed.field('projectId', 'Must be a UUID');
+  return rawId.toLowerCase();
 }

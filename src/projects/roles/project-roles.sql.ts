@@ -13,15 +13,20 @@ import { PROJECT_ROLES, ROLE_ORIGINS } from './roles.js';
  * `user` is the SQL expression of the caller's account id (a parameter such as `$1`).
  */
 
-/** Rows (owner_id, role, origin): owners on all of whose projects the caller has that role. */
-function ownerWideRolesSql(user: string): string {
+/**
+ * Rows (owner_id, role, origin): owners on all of whose projects the caller has that role. With
+ * `names`, each row carries the owner's lower-cased username too (`name`), which lists order and
+ * filter owners by: read here from the accounts rows the roles come from anyway.
+ */
+function ownerWideRolesSql(user: string, options: { names?: boolean } = {}): string {
+  const name = (expression: string) => (options.names ? `, ${expression}` : '');
   return [
     // The caller owns the project.
-    `SELECT ${user}::uuid AS owner_id, 'admin'::project_role AS role, 'direct' AS origin`,
+    `SELECT ${user}::uuid AS owner_id, 'admin'::project_role AS role, 'direct' AS origin${name(`(SELECT lower(a.username) FROM accounts a WHERE a.id = ${user}) AS name`)}`,
     // The owner of the owning organization.
-    `SELECT o.id, 'admin'::project_role, 'organization' FROM accounts o WHERE o.organization_owner_id = ${user}`,
+    `SELECT o.id, 'admin'::project_role, 'organization'${name('lower(o.username)')} FROM accounts o WHERE o.organization_owner_id = ${user}`,
     // A member of the owning organization: admins are admins, others get the organization's default role.
-    `SELECT o.id, CASE WHEN m.role = 'admin' THEN 'admin'::project_role ELSE o.default_project_role_for_members END, 'organization'
+    `SELECT o.id, CASE WHEN m.role = 'admin' THEN 'admin'::project_role ELSE o.default_project_role_for_members END, 'organization'${name('lower(o.username)')}
        FROM organization_members m JOIN accounts o ON o.id = m.organization_id
       WHERE m.member_id = ${user} AND (m.role = 'admin' OR o.default_project_role_for_members IS NOT NULL)`,
   ].join('\n      UNION ALL\n      ');
@@ -71,11 +76,11 @@ export function projectRolesSql(user: string, options: { scope?: string; include
 
 /**
  * For list pages: the caller's owner-wide roles and collaborations, computed once per statement as the
- * CTEs `owner_roles` (owner_id, role, origin) and `collaboration_roles` (project_id, role, origin). The
+ * CTEs `owner_roles` (owner_id, role, origin, name: the owner's lower-cased username) and `collaboration_roles` (project_id, role, origin). The
  * list picks its candidates from them, and pageRowRoleSql ranks them for each row of the page.
  */
 export function callerRoleSetsSql(user: string): string {
-  return `owner_roles AS MATERIALIZED (${ownerWideRolesSql(user)}),
+  return `owner_roles AS MATERIALIZED (${ownerWideRolesSql(user, { names: true })}),
     collaboration_roles AS MATERIALIZED (${collaborationRolesSql(user)})`;
 }
 
