@@ -448,7 +448,7 @@ describe('qgis/apply_deltas.py on a shapefile', () => {
     expect(feedbackOf(run).map((item) => item.status)).toEqual(['applied', 'applied']);
     expect(run.result!.changed_files).toEqual(['parcels.dbf', 'parcels.shp', 'parcels.shx']);
     const features = (await readLayers(files(run), [parcels]))[parcels];
-    // A shapefile numbers its features by position: the deletion renumbered the rest (docs/deltas-applying.md).
+    // A shapefile numbers its features by position: the deletion renumbered the rest (docs/deltas.md, "How deltas are applied").
     expect(features.map((found) => [found.id, found.attributes.label, found.attributes.size])).toEqual([
       [0, 'P2', 12],
       [1, 'parcel 3', 20],

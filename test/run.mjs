@@ -19,6 +19,8 @@ const STORAGE_FILES = [
   'test/projects-transfer-delete.e2e.spec.ts',
   'test/projects-thumbnails.e2e.spec.ts',
   'test/storage-cleaner.e2e.spec.ts',
+  // The field round trip: packages stored, downloaded, and the worker's new versions of the data.
+  'test/deltas-roundtrip.e2e.spec.ts',
 ];
 const args = process.argv.slice(2);
 
