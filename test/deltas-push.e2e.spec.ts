@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DeltasRepository } from '../src/deltas/deltas.repository.js';
 import { DELTA_ROW_FIELDS, delta, deltafile, projectWithQgisFile, pushDeltas, type Json } from './support/deltafiles.js';
 import { expectError, expectStatus } from './support/expectations.js';
 import { ISO_Z, shareProject } from './support/kit.js';
@@ -168,6 +169,16 @@ describe('pushing deltas (spec §11.2)', () => {
     expect(await applyJobs(mine)).toEqual([]);
     expect(await t.sql(`SELECT * FROM deltas WHERE id = $1`, [theirs.uuid])).toEqual(before);
     expect(await rejected(mine)).toHaveLength(1);
+  });
+
+  it('keeping a refused file of a project deleted meanwhile stores nothing and does not fail (the push then answers 404, not 500)', async () => {
+    const doomed = await project();
+    const deltas = t.fieldbase.app.get(DeltasRepository);
+    const file = { projectId: doomed, createdById: (await t.sql<{ id: string }>(`SELECT id FROM accounts WHERE username = 'dp_owner'`))[0].id };
+    expect(await deltas.keepRejected({ ...file, reason: 'invalid_deltafile: test', body: Buffer.from('{') })).toBe(true);
+    expectStatus(await request(t.http).delete(`${API}/projects/${doomed}/`).set(auth(owner)), 204);
+    expect(await deltas.keepRejected({ ...file, reason: 'invalid_deltafile: test', body: Buffer.from('{') })).toBe(false);
+    expect(await rejected(doomed)).toEqual([]);
   });
 
   it('checks in the order of §11.2: the file part, JSON and schema, the project named, the QGIS file', async () => {

@@ -111,14 +111,23 @@ export class DeltasRepository extends SqlRepository {
     );
   }
 
-  /** A refused delta file, kept whole for the operator (spec §11.2). */
-  async keepRejected(file: { projectId: string; createdById: string; reason: string; body: Buffer }): Promise<void> {
-    await execute(this.db, `INSERT INTO rejected_deltafiles (project_id, created_by_id, reason, body) VALUES ($1, $2, $3, $4)`, [
-      file.projectId,
-      file.createdById,
-      file.reason,
-      file.body,
-    ]);
+  /**
+   * A refused delta file, kept whole for the operator (spec §11.2). False when the project was deleted
+   * meanwhile: its refused files would go with it.
+   */
+  async keepRejected(file: { projectId: string; createdById: string; reason: string; body: Buffer }): Promise<boolean> {
+    try {
+      const { affected } = await execute(
+        this.db,
+        `INSERT INTO rejected_deltafiles (project_id, created_by_id, reason, body)
+         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1)`,
+        [file.projectId, file.createdById, file.reason, file.body],
+      );
+      return affected === 1;
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return false; // deleted between the check and the insert
+      throw error;
+    }
   }
 
   // ---- apply queue (spec §11.3) ----
@@ -254,4 +263,9 @@ export interface DeltaOutcome {
   status: 'applied' | 'conflict' | 'not_applied' | 'error';
   feedback: Record<string, unknown>;
   modifiedPk: string | null;
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return (e?.driverError?.code ?? e?.code) === '23503';
 }

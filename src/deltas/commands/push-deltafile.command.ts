@@ -51,8 +51,8 @@ export class PushDeltafileHandler implements ICommandHandler<PushDeltafileComman
     if (body === null) throw new EmptyContent();
 
     const refuse = async (error: ApiError): Promise<never> => {
-      await this.deltas.keepRejected({ projectId: access.projectId, createdById: actor.id, reason: `${error.code}: ${error.message}`, body });
-      throw error;
+      const kept = await this.deltas.keepRejected({ projectId: access.projectId, createdById: actor.id, reason: `${error.code}: ${error.message}`, body });
+      throw kept ? error : new ObjectNotFound('No such project');
     };
     const parsed = parseDeltafile(body);
     if (isProblem(parsed)) return refuse(new InvalidDeltafile(parsed.reason, parsed.detail));
