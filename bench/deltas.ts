@@ -36,7 +36,7 @@ import {
   type DumpedFeature,
 } from '../test/support/field-device.js';
 import { makeProject } from '../test/support/qgis.js';
-import { ROOT, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+import { apiCaller, BENCH_ADMIN, productionEnv, ROOT, type Server, sleep, startServer, stopServer, waitUntilAnswering } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -101,37 +101,15 @@ async function main() {
   const loadBefore = load();
   try {
     database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: 0, log: () => undefined });
-    const admin = { username: 'bench-admin', password: 'bench-admin-password' };
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      DATA_DIR: path.join(dir, 'data'),
-      ADMIN_USERNAME: admin.username,
-      ADMIN_PASSWORD: admin.password,
-      WORKER_CONCURRENCY: '1',
-    };
+    const env = productionEnv(database.url, path.join(dir, 'data'));
     const port = await freePort();
     const api = startServer('api', path.join(ROOT, 'dist/src/main.js'), { ...env, PORT: String(port), WORKER: 'false' }, port);
     servers.push(api);
     await waitUntilAnswering(api, '/api/v1/status/');
     servers.push(startServer('worker', path.join(ROOT, 'dist/src/worker-main.js'), env, port));
     const base = api.baseUrl;
-    const call = async (method: string, route: string, token?: string, body?: unknown): Promise<any> => {
-      const headers: Record<string, string> = token ? { Authorization: `Token ${token}` } : {};
-      if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
-      const res = await fetch(`${base}/api/v1/${route}`, {
-        method,
-        headers,
-        body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer = await res.json();
-      if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
-    const { token } = await call('POST', 'auth/token/', undefined, admin);
+    const call = apiCaller(api);
+    const { token } = await call('POST', 'auth/token/', undefined, BENCH_ADMIN);
     const { id: projectId } = await call('POST', 'projects/', token, { name: 'bench-deltas' });
     // QFieldSync's order: the data first, the QGIS file last (its upload queues the processing).
     for (const name of [...made.files.filter((file) => file !== made.project_file), made.project_file]) {

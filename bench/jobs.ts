@@ -22,7 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 import { makeProject, runJobScript, runQgisScript, type MadeProject } from '../test/support/qgis.js';
-import { ROOT, rssMb, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+import { apiCaller, BENCH_ADMIN, productionEnv, ROOT, rssMb, type Server, sleep, startServer, stopServer, waitUntilAnswering } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -87,44 +87,22 @@ async function viaWorkers(project: MadeProject, workerCount: number, count: numb
   const servers: Server[] = [];
   try {
     database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: 0, log: () => undefined });
-    const admin = { username: 'bench-admin', password: 'bench-admin-password' };
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      DATA_DIR: path.join(dir, 'data'),
-      ADMIN_USERNAME: admin.username,
-      ADMIN_PASSWORD: admin.password,
-      WORKER_CONCURRENCY: '1',
-    };
+    const env = productionEnv(database.url, path.join(dir, 'data'));
     const port = await freePort();
     const api = startServer('api', path.join(ROOT, 'dist/src/main.js'), { ...env, PORT: String(port), WORKER: 'false' }, port);
     servers.push(api);
     await waitUntilAnswering(api, '/api/v1/status/');
-    const call = async (method: string, route: string, body?: unknown, token?: string): Promise<any> => {
-      const headers: Record<string, string> = token ? { Authorization: `Token ${token}` } : {};
-      if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
-      const res = await fetch(`${api.baseUrl}/api/v1/${route}`, {
-        method,
-        headers,
-        body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer = await res.json();
-      if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
-    const { token } = await call('POST', 'auth/token/', admin);
+    const call = apiCaller(api);
+    const { token } = await call('POST', 'auth/token/', undefined, BENCH_ADMIN);
     // QFieldSync's order: the data first, the QGIS file last (its upload queues the processing).
     const files = [...project.files.filter((name) => name !== project.project_file), project.project_file];
     const projectIds: string[] = [];
     for (let i = 0; i < count; i++) {
-      const { id } = await call('POST', 'projects/', { name: `bench-jobs-${workerCount}-${i}` }, token);
+      const { id } = await call('POST', 'projects/', token, { name: `bench-jobs-${workerCount}-${i}` });
       for (const name of files) {
         const form = new FormData();
         form.append('file', new Blob([fs.readFileSync(path.join(project.dir, name))]), name);
-        await call('POST', `files/${id}/${name}/`, form, token);
+        await call('POST', `files/${id}/${name}/`, token, form);
       }
       projectIds.push(id);
     }
@@ -139,12 +117,12 @@ async function viaWorkers(project: MadeProject, workerCount: number, count: numb
         if (worker.child.exitCode !== null) throw new Error(`${worker.name} exited:\n${worker.output.join('\n')}`);
         workerPeak = Math.max(workerPeak, rssMb(worker.child.pid) ?? 0);
       }
-      jobs = (await Promise.all(projectIds.map((id) => call('GET', `jobs/?project_id=${id}`, undefined, token)))).flat();
+      jobs = (await Promise.all(projectIds.map((id) => call('GET', `jobs/?project_id=${id}`, token)))).flat();
       if (jobs.length === count && jobs.every((job) => job.status === 'finished' || job.status === 'failed')) break;
       if (Date.now() > deadline) throw new Error(`the jobs did not finish: ${JSON.stringify(jobs.map((job) => job.status))}`);
       await sleep(250);
     }
-    const details = await Promise.all(jobs.map((job) => call('GET', `jobs/${job.id}/`, undefined, token)));
+    const details = await Promise.all(jobs.map((job) => call('GET', `jobs/${job.id}/`, token)));
     const failed = details.find((job) => job.status !== 'finished');
     if (failed) throw new Error(`a job failed: ${JSON.stringify(failed.feedback)}\n${failed.output}`);
     const first = Math.min(...details.map((job) => Date.parse(job.started_at)));

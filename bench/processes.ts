@@ -1,6 +1,7 @@
 /**
- * The server processes the bench scripts start (bench/run.ts, bench/soak.ts): spawned from the built
- * code, their last output kept for error messages, stopped with SIGTERM (SIGKILL after 15 s).
+ * The server processes the bench scripts start (bench/run.ts, bench/soak.ts, bench/jobs.ts,
+ * bench/deltas.ts): spawned from the built code, their last output kept for error messages, stopped
+ * with SIGTERM (SIGKILL after 15 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,4 +69,42 @@ export function rssMb(pid: number | undefined, digits = 1): number | null {
   } catch {
     return null;
   }
+}
+
+/** The first staff account of the production servers the job benches start. */
+export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+
+/**
+ * The environment of a production server on `databaseUrl` (bench/jobs.ts, bench/deltas.ts): quiet
+ * logs, BENCH_ADMIN as its first staff account, one job at a time per worker process.
+ */
+export function productionEnv(databaseUrl: string, dataDir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    ADMIN_USERNAME: BENCH_ADMIN.username,
+    ADMIN_PASSWORD: BENCH_ADMIN.password,
+    WORKER_CONCURRENCY: '1',
+  };
+}
+
+/** A JSON (or, for FormData, multipart) call to the API of `server`: the answer's body; a non-2xx answer throws, naming the route. */
+export function apiCaller(server: Server) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return async (method: string, route: string, token?: string, body?: unknown): Promise<any> => {
+    const headers: Record<string, string> = token ? { Authorization: `Token ${token}` } : {};
+    if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${server.baseUrl}/api/v1/${route}`, {
+      method,
+      headers,
+      body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await res.json();
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
 }
