@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { authzFixtures, inBatches, FIXTURE_FILES, type ProjectFixture } from './support/authz-fixtures.js';
+import { delta, deltafile } from './support/deltafiles.js';
 import { TINY_PNG } from './support/kit.js';
 import {
   CALLER_NAMES,
@@ -1001,19 +1001,7 @@ const VARIANTS: Variant[] = [
 ];
 
 /** A delta file of one new feature for the project (spec §11.1), as QField pushes it. */
-function deltafileFor(projectId: string): Buffer {
-  const delta = {
-    uuid: randomUUID(),
-    clientId: 'authz-device',
-    localLayerId: 'points',
-    sourceLayerId: '',
-    localPk: '1',
-    sourcePk: '',
-    method: 'create',
-    new: { attributes: { name: 'oak' } },
-  };
-  return Buffer.from(JSON.stringify({ version: '1.0', id: randomUUID(), project: projectId, files: [], deltas: [delta] }));
-}
+const deltafileFor = (projectId: string): Buffer => Buffer.from(JSON.stringify(deltafile(projectId, [delta('create', { clientId: 'authz-device' })])));
 
 /** Routes the spec names (§9) that the OpenAPI document does not list: the document itself and the docs page. */
 const NOT_IN_DOCUMENT = ['GET /api/v1/openapi.json', 'GET /api/v1/docs'];

@@ -4,13 +4,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import request from 'supertest';
 import { deltaRows } from './support/deltas-apply.js';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
-import { ServerProcess } from './support/server-process.js';
-import { createTestDatabase } from './support/test-app.js';
+import { ProcessCluster } from './support/process-cluster.js';
 
 // Nothing lost, nothing twice (issue 16.4, spec §10.3) with the real qgis/apply_deltas.py and real
 // QGIS, across processes: deltas pushed as QField pushes them (POST /deltas/) to an API server
@@ -19,9 +17,6 @@ import { createTestDatabase } from './support/test-app.js';
 // worker applies exactly once: the GeoPackage holds each created feature once. Two devices pushing at
 // once are applied one job after the other, every feature once.
 jest.setTimeout(300_000);
-
-const WORKER = 'dist/src/worker-main.js';
-const ADMIN = { username: 'admin', password: 'admin-password' };
 
 /** The features of the GeoPackage layer `points` whose name starts with `prefix`, by name (sqlite3 of Python's standard library). */
 function featuresNamed(gpkg: Buffer, prefix: string): string[] {
@@ -39,24 +34,15 @@ function featuresNamed(gpkg: Buffer, prefix: string): string[] {
 }
 
 describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let api: ServerProcess;
   let base: string;
   let token: string;
-  let db: pg.Pool;
   let made: MadeProject;
-  const workers: ServerProcess[] = [];
   const python = slowPython(120);
 
-  const env = (more: Record<string, string> = {}) => ({ DATABASE_URL: database.url, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...more });
-  const startWorker = async (more: Record<string, string> = {}) => {
-    const worker = await ServerProcess.start(env({ QGIS_PYTHON: python, JOB_LEASE_SECONDS: '3', ...more }), WORKER);
-    workers.push(worker);
-    await worker.line('started: concurrency', 60_000);
-    return worker;
-  };
-  const sql = async <T = Record<string, unknown>>(text: string, params?: unknown[]) => (await db.query(text, params)).rows as T[];
+  const cluster = new ProcessCluster('apply-process', { QGIS_PYTHON: python, JOB_LEASE_SECONDS: '3' });
+  const workers = cluster.workers;
+  const startWorker = (more: Record<string, string> = {}) => cluster.startWorker(more);
+  const sql = <T = Record<string, unknown>>(text: string, params?: unknown[]) => cluster.sql<T>(text, params);
 
   /** Creates as QField does: one feature per name on the points layer, with geometry (a "slow" name makes the job sleep first). */
   const creates = (names: string[]) =>
@@ -103,20 +89,11 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-apply-process-'));
-    api = await (await ServerProcess.start(env({ ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, WORKER: 'false' }))).ready(60_000);
-    base = `http://127.0.0.1:${api.port}`;
-    token = (await request(base).post('/api/v1/auth/login/').set('User-Agent', 'sdk|tests').send(ADMIN)).body.token;
-    db = new pg.Pool({ connectionString: database.url, max: 2 });
+    ({ base, token } = await cluster.start());
     made = await makeProject({ format: 'qgs', layers: ['points_gpkg'] });
   });
   afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.stop('SIGKILL').catch(() => undefined)));
-    await api?.stop();
-    await db?.end();
-    await database?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await cluster.close();
     if (made) fs.rmSync(made.dir, { recursive: true, force: true });
   });
 

@@ -1,13 +1,10 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
 import { makeProject, type MadeProject } from './support/qgis.js';
-import { ServerProcess } from './support/server-process.js';
-import { createTestDatabase } from './support/test-app.js';
+import { ProcessCluster } from './support/process-cluster.js';
 
 // The queue of spec §10.3 across real processes: an API server (WORKER=false) and worker-only
 // processes (`npm run worker`: dist/src/worker-main.js) on one database and one storage. Two workers
@@ -16,37 +13,21 @@ import { createTestDatabase } from './support/test-app.js';
 // SIGTERM hands its job back and the restarted one runs it.
 jest.setTimeout(240_000);
 
-const WORKER = 'dist/src/worker-main.js';
-const ADMIN = { username: 'admin', password: 'admin-password' };
-
 describe('the job queue across processes (spec §10.3)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let api: ServerProcess;
   let base: string;
   let token: string;
   let db: pg.Pool;
-  const workers: ServerProcess[] = [];
   const made: MadeProject[] = [];
   let small: MadeProject;
   let slow: MadeProject;
   const python = slowPython(120);
 
-  const env = (more: Record<string, string> = {}) => ({ DATABASE_URL: database.url, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...more });
-  const startWorker = async (more: Record<string, string> = {}) => {
-    const worker = await ServerProcess.start(env({ QGIS_PYTHON: python, ...more }), WORKER);
-    workers.push(worker);
-    await worker.line('started: concurrency', 60_000);
-    return worker;
-  };
+  const cluster = new ProcessCluster('queue', { QGIS_PYTHON: python });
+  const workers = cluster.workers;
+  const startWorker = (more: Record<string, string> = {}) => cluster.startWorker(more);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-queue-'));
-    api = await (await ServerProcess.start(env({ ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, WORKER: 'false' }))).ready(60_000);
-    base = `http://127.0.0.1:${api.port}`;
-    token = (await request(base).post('/api/v1/auth/login/').set('User-Agent', 'sdk|tests').send(ADMIN)).body.token;
-    db = new pg.Pool({ connectionString: database.url, max: 2 });
+    ({ base, token, db } = await cluster.start());
     [small, slow] = await Promise.all([
       makeProject({ format: 'qgs', layers: ['points_gpkg'] }),
       makeProject({ format: 'qgs', name: 'slow', layers: ['points_gpkg'] }),
@@ -54,11 +35,7 @@ describe('the job queue across processes (spec §10.3)', () => {
     made.push(small, slow);
   });
   afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.stop('SIGKILL').catch(() => undefined)));
-    await api?.stop();
-    await db?.end();
-    await database?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await cluster.close();
     for (const project of made) fs.rmSync(project.dir, { recursive: true, force: true });
   });
 
