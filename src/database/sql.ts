@@ -37,12 +37,27 @@ export async function execute<T = never>(db: Db, text: string, params?: readonly
   return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
 }
 
+/** The SQLSTATE of a PostgreSQL error, as raised through TypeORM or pg. */
+function sqlState(error: unknown): string | undefined {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.code ?? e?.driverError?.code;
+}
+
 /** Postgres unique-violation (23505), as raised through TypeORM or pg; on the named constraint when given. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.code ?? e?.driverError?.code;
+  const e = error as { constraint?: string; driverError?: { constraint?: string } };
   const name = e?.constraint ?? e?.driverError?.constraint;
-  return code === '23505' && (constraint === undefined || name === constraint);
+  return sqlState(error) === '23505' && (constraint === undefined || name === constraint);
+}
+
+/** Postgres foreign-key violation (23503): e.g. the row referred to was deleted meanwhile. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return sqlState(error) === '23503';
+}
+
+/** Postgres data exception (class 22): a value out of range or malformed for its type. */
+export function isDataException(error: unknown): boolean {
+  return sqlState(error)?.startsWith('22') ?? false;
 }
 
 /** `work`, with a unique violation on `constraint` (any, when undefined) turned into `error()`. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PageRequest } from '../common/pagination.js';
 import { limitOffsetSql } from '../common/pagination.js';
-import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.js';
+import { execute, isForeignKeyViolation, selectOne, selectRows, SqlRepository } from '../database/sql.js';
 import type { DeltaStatus } from './delta.entity.js';
 
 /** A delta as the API shows it (spec §11.2): the row with its author's username. */
@@ -263,9 +263,4 @@ export interface DeltaOutcome {
   status: 'applied' | 'conflict' | 'not_applied' | 'error';
   feedback: Record<string, unknown>;
   modifiedPk: string | null;
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return (e?.driverError?.code ?? e?.code) === '23503';
 }

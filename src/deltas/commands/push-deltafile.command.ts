@@ -3,6 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountsRepository } from '../../accounts/accounts.repository.js';
 import type { Actor } from '../../common/actor.js';
+import { isDataException } from '../../database/sql.js';
 import { ApiError, EmptyContent, InvalidDeltafile, NoQgisProject, ObjectNotFound } from '../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { JobsRepository } from '../../jobs/jobs.repository.js';
@@ -97,9 +98,4 @@ export class PushDeltafileHandler implements ICommandHandler<PushDeltafileComman
       throw error;
     }
   }
-}
-
-function isDataException(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return String(e?.driverError?.code ?? e?.code ?? '').startsWith('22');
 }
