@@ -44,8 +44,8 @@ export type ProjectList = 'mine' | 'public';
 /** The app's pool size (10); `name` is the application_name PostgreSQL shows for its connections. */
 export const newPool = (name: string) => new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, application_name: name });
 
-/** The query of a request's URL (`req.url`, path and query), read as the ceiling reads it. */
-export const queryOf = (url: string | undefined): URLSearchParams => new URL(url ?? '/', 'http://ceiling').searchParams;
+/** A request's URL (`req.url`, path and query), parsed as the ceiling parses it: its searchParams are what list reads. */
+export const requestUrl = (url: string | undefined): URL => new URL(url ?? '/', 'http://ceiling');
 
 /** The project id of GET /api/v1/projects/{id}/, lowercased; anything but a UUID's shape is not found. */
 export function projectIdOf(segment: string): string {

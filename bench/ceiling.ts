@@ -12,7 +12,7 @@
  * Prints "ceiling listening on <port>" once it accepts requests. Stops on SIGTERM/SIGINT.
  */
 import http from 'node:http';
-import { CeilingWork, HttpError, newPool, projectIdOf, queryOf } from './ceiling-work.js';
+import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl } from './ceiling-work.js';
 
 const pool = newPool('fieldbase-ceiling');
 const work = new CeilingWork(pool);
@@ -26,7 +26,8 @@ function answer(res: http.ServerResponse, value: unknown, headers: http.Outgoing
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed');
-  const path = new URL(req.url ?? '/', 'http://ceiling').pathname.replace(/\/?$/, '/');
+  const url = requestUrl(req.url);
+  const path = url.pathname.replace(/\/?$/, '/');
   const single = ONE_PROJECT.exec(path);
   if (single && single[1] !== 'public') {
     const projectId = projectIdOf(single[1]);
@@ -34,7 +35,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
   if (path !== '/api/v1/projects/' && path !== '/api/v1/projects/public/') throw new HttpError(404, 'Not found');
   const userId = await work.authenticate(req.headers.authorization);
-  const { projects, totalCount } = await work.list(userId, path === '/api/v1/projects/public/' ? 'public' : 'mine', queryOf(req.url));
+  const { projects, totalCount } = await work.list(userId, path === '/api/v1/projects/public/' ? 'public' : 'mine', url.searchParams);
   answer(res, projects, totalCount !== null ? { 'X-Total-Count': totalCount } : {});
 }
 

@@ -16,7 +16,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import type { ProjectDetailResponse, ProjectResponse } from '../src/projects/dto/project.dto.js';
-import { CeilingWork, HttpError, newPool, projectIdOf, queryOf, type ProjectList } from './ceiling-work.js';
+import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl, type ProjectList } from './ceiling-work.js';
 
 const pool = newPool('fieldbase-framework-floor');
 
@@ -55,8 +55,8 @@ class ProjectsController {
   private list(which: ProjectList, req: Request, res: Response): Promise<ProjectResponse[]> {
     return answering(async () => {
       const userId = await this.work.authenticate(req.headers.authorization);
-      // req.url, not req.query: the ceiling's reading of the query, and Express 5 parses req.query only when read.
-      const { projects, totalCount } = await this.work.list(userId, which, queryOf(req.url));
+      // req.url, not req.query: the ceiling's reading of the query (Express 5 parses req.query only when read).
+      const { projects, totalCount } = await this.work.list(userId, which, requestUrl(req.url).searchParams);
       if (totalCount !== null) res.setHeader('X-Total-Count', totalCount);
       return projects;
     });
