@@ -27,7 +27,10 @@ export function securityHeaders(): Middleware {
       crossOriginOpenerPolicy: false,
     }),
   );
-  const overHttps = [...headersSetBy(strictTransportSecurity({ maxAge: 365 * 24 * 60 * 60, includeSubDomains: false })), ...headersSetBy(crossOriginOpenerPolicy())];
+  const overHttps = [
+    ...headersSetBy(strictTransportSecurity({ maxAge: 365 * 24 * 60 * 60, includeSubDomains: false })),
+    ...headersSetBy(crossOriginOpenerPolicy()),
+  ];
   return (req, res, next) => {
     for (const [name, value] of always) res.setHeader(name, value);
     if ((req as Request).secure) for (const [name, value] of overHttps) res.setHeader(name, value);
