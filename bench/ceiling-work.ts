@@ -17,7 +17,7 @@ import {
   type ProjectRow,
 } from '../src/projects/dto/project.dto.js';
 import { PROJECT_WITH_DETAILS } from '../src/projects/project-one.sql.js';
-import { listProjectsStatements, listPublicProjectsStatements } from '../src/projects/project-lists.sql.js';
+import { listProjectsStatements, listPublicProjectsStatements, listTotal } from '../src/projects/project-lists.sql.js';
 
 const AUTHORIZATION = /^(token|bearer)\s+(\S+)\s*$/i;
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -98,12 +98,12 @@ export class CeilingWork {
             },
             page,
           );
-    // Sequential, like the app's handlers: the page, then the count, each on a pool connection.
-    const rows = await this.prepared(statements.page.sql, statements.page.params);
-    const count = await this.prepared(statements.count.sql, statements.count.params);
+    // Like the app's repository: the page carries the total; the count runs only for an empty page past the end.
+    const rows = (await this.prepared(statements.page.sql, statements.page.params)).rows as Array<ProjectRow & { total_count: number }>;
+    const total = listTotal(rows, page) ?? (await this.prepared(statements.count.sql, statements.count.params)).rows[0].count;
     return {
-      projects: (rows.rows as ProjectRow[]).map(toProjectResponse),
-      totalCount: page.limit !== null ? String(count.rows[0].count) : null,
+      projects: rows.map(toProjectResponse),
+      totalCount: page.limit !== null ? String(total) : null,
     };
   }
 

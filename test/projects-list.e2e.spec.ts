@@ -257,10 +257,13 @@ describe('GET /api/v1/projects/{id}/ (spec §5.4) and GET /api/v1/projects/publi
       expect(queryOf(second.headers['x-previous-page'])).toEqual({ ordering: 'owner', limit: '1' });
     });
 
-    it('answers an offset past the end with []', async () => {
+    it('answers an offset past the end with [] and the same total', async () => {
+      const first = await get(t, '/api/v1/projects/public/?limit=5', carol);
       const res = await get(t, '/api/v1/projects/public/?limit=5&offset=10', carol);
       expect(res.status).toBe(200);
       expect(res.body).toEqual([]);
+      expect(res.headers['x-total-count']).toBe(first.headers['x-total-count']);
+      expect(Number(res.headers['x-total-count'])).toBeLessThan(10);
     });
 
     it('answers a bad limit with 400 validation_error', async () => {

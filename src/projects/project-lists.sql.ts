@@ -20,10 +20,23 @@ export interface ListProjectsCriteria {
 /** The number of public projects, from the counts the database keeps (migration PublicProjectCounts). */
 export const PUBLIC_PROJECTS_TOTAL = '(SELECT sum(projects) FROM public_project_counts)';
 
-/** The two statements of a list page, with their parameters (the benchmark's ceiling runs these very statements). */
+/**
+ * The statements of a list page, with their parameters (the benchmark's ceiling runs these very
+ * statements). The page's rows carry the list's length (`total_count`); the count statement is needed
+ * only when the page is empty (see listTotal).
+ */
 export interface ListStatements {
   page: { sql: string; params: unknown[] };
   count: { sql: string; params: unknown[] };
+}
+
+/**
+ * The list's length from its page: on every row, and 0 when the first page is empty; null when a page
+ * past the end is empty, where only the count statement can tell.
+ */
+export function listTotal(rows: Array<{ total_count: number }>, page: PageRequest): number | null {
+  if (rows.length) return rows[0].total_count;
+  return page.limit === null || page.offset === 0 ? 0 : null;
 }
 
 /**
@@ -82,9 +95,11 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
         : `${PUBLIC_PROJECTS_TOTAL} - (${ownerTotal('public_projects', 'SELECT owner_id FROM owner_roles')}) - (${count(`p.is_public AND ${sets[0]}`)})`,
     );
   }
+  // countParams is the head of params, so the count's placeholders mean the same in the page's statement.
+  const total = counts.map((count) => `(${count})`).join(' + ');
   return {
-    page: { sql: projectPageSql({ ctes, pageSql, role: pageRowRoleSql(criteria), orderBy }), params },
-    count: { sql: `WITH ${ctes} SELECT (${counts.map((count) => `(${count})`).join(' + ')})::int AS count`, params: countParams },
+    page: { sql: projectPageSql({ ctes, pageSql, role: pageRowRoleSql(criteria), orderBy, total }), params },
+    count: { sql: `WITH ${ctes} SELECT (${total})::int AS count`, params: countParams },
   };
 }
 
@@ -140,14 +155,13 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
   const orderBy = orderBySql(criteria.ordering);
   const pageSql = boundedPageSql(`SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`, page);
+  // The same count in both statements, each with its own parameters (the page's start with the caller).
+  const publicCount = (conditions: string[]) =>
+    conditions.length ? `SELECT count(*) FROM projects p WHERE ${['p.is_public', ...conditions].join(' AND ')}` : `SELECT ${PUBLIC_PROJECTS_TOTAL}`;
+  const role = pageRowRoleSql({ includePublic: true });
   return {
-    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role: pageRowRoleSql({ includePublic: true }), orderBy }), params },
-    count: {
-      sql: countFilters.conditions.length
-        ? `SELECT count(*)::int AS count FROM projects p WHERE ${['p.is_public', ...countFilters.conditions].join(' AND ')}`
-        : `SELECT ${PUBLIC_PROJECTS_TOTAL}::int AS count`,
-      params: countParams,
-    },
+    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role, orderBy, total: publicCount(filters.conditions) }), params },
+    count: { sql: `SELECT (${publicCount(countFilters.conditions)})::int AS count`, params: countParams },
   };
 }
 

@@ -21,12 +21,13 @@ export const PROJECT_SORT_KEYS = 'p.id, p.is_featured, p.owner_name_lower, p.nam
 /**
  * A page of projects in one statement: `ctes` (callerRoleSetsSql and the list's own), then `pageSql`
  * picks the page's rows (PROJECT_SORT_KEYS, ordered and limited), then the details and the caller's role
- * (`role`, a LATERAL subquery on `p`) are joined for those rows alone.
+ * (`role`, a LATERAL subquery on `p`) are joined for those rows alone. `total`, a scalar subquery over
+ * the same CTEs, is the list's length on every row (`total_count`), so a page needs no second statement.
  */
-export function projectPageSql(page: { ctes: string; pageSql: string; role: string; orderBy: string }): string {
+export function projectPageSql(page: { ctes: string; pageSql: string; role: string; orderBy: string; total: string }): string {
   return `
     WITH ${page.ctes}, page AS (${page.pageSql})
-    SELECT ${PROJECT_COLUMNS}
+    SELECT ${PROJECT_COLUMNS}, (${page.total})::int AS total_count
       FROM page JOIN projects p ON p.id = page.id
       CROSS JOIN LATERAL (${page.role}) r ${RELATED}
      ${page.orderBy}`;

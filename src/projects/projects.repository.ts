@@ -6,7 +6,7 @@ import { preparedQuery } from '../database/prepared.js';
 import { execute, selectOne, selectRows, SqlRepository } from '../database/sql.js';
 import type { ProjectRow } from './dto/project.dto.js';
 import type { ProjectOwner } from './owners.js';
-import { listProjectsStatements, listPublicProjectsStatements, type ListProjectsCriteria, type ListStatements } from './project-lists.sql.js';
+import { listProjectsStatements, listPublicProjectsStatements, listTotal, type ListProjectsCriteria, type ListStatements } from './project-lists.sql.js';
 import { PROJECT_AS_SEEN_BY, PROJECT_WITH_DETAILS, ROLE_ON_PROJECT } from './project-one.sql.js';
 import { Project } from './project.entity.js';
 import type { ProjectRole, RoleOrigin } from './roles/roles.js';
@@ -64,14 +64,14 @@ export class ProjectsRepository extends SqlRepository {
     return row;
   }
 
-  /** A page of GET /projects/ and the total: one statement each. */
+  /** A page of GET /projects/ and the total, in one statement (a second only for an empty page past the end). */
   listVisible(userId: string, criteria: ListProjectsCriteria, page: PageRequest): Promise<{ rows: ProjectRow[]; total: number }> {
-    return this.runList(listProjectsStatements(userId, criteria, page));
+    return this.runList(listProjectsStatements(userId, criteria, page), page);
   }
 
-  /** A page of GET /projects/public/ and the total: one statement each. */
+  /** A page of GET /projects/public/ and the total, in one statement (a second only for an empty page past the end). */
   listPublic(userId: string, criteria: { search?: string; ordering?: string }, page: PageRequest): Promise<{ rows: ProjectRow[]; total: number }> {
-    return this.runList(listPublicProjectsStatements(userId, criteria, page));
+    return this.runList(listPublicProjectsStatements(userId, criteria, page), page);
   }
 
   /** The stored thumbnail's facts, when the project exists. */
@@ -257,10 +257,10 @@ export class ProjectsRepository extends SqlRepository {
     return { newest, owners: folded.length };
   }
 
-  private async runList(statements: ListStatements): Promise<{ rows: ProjectRow[]; total: number }> {
-    const rows = await this.prepared<ProjectRow>(statements.page.sql, statements.page.params);
-    const [{ count }] = await this.prepared<{ count: number }>(statements.count.sql, statements.count.params);
-    return { rows, total: count };
+  private async runList(statements: ListStatements, page: PageRequest): Promise<{ rows: ProjectRow[]; total: number }> {
+    const rows = await this.prepared<ProjectRow & { total_count: number }>(statements.page.sql, statements.page.params);
+    const total = listTotal(rows, page) ?? (await this.prepared<{ count: number }>(statements.count.sql, statements.count.params))[0].count;
+    return { rows, total };
   }
 
   /**
