@@ -60,8 +60,6 @@ let nextSessionId = 1;
 function hashThread(): HashThread {
   if (shared) return shared;
   const thread: HashThread = { worker: new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`)), sessions: new Map() };
-  // An idle hashing thread must not keep the server from exiting.
-  thread.worker.unref();
   const crashed = (error: Error) => {
     if (shared === thread) shared = null;
     for (const session of thread.sessions.values()) session.fail(error);
@@ -70,6 +68,9 @@ function hashThread(): HashThread {
   thread.worker.on('message', (message: WorkerMessage) => thread.sessions.get(message.id)?.receive(message));
   thread.worker.on('error', (error) => crashed(new Error('The hashing thread failed', { cause: error })));
   thread.worker.on('exit', (code) => crashed(new Error(`The hashing thread exited (code ${code})`)));
+  // An idle hashing thread must not keep the process alive; after the listeners, since adding a
+  // 'message' listener refs the worker again.
+  thread.worker.unref();
   shared = thread;
   return thread;
 }
@@ -154,4 +155,9 @@ export class HashSession {
     waiter?.then(error);
     ending?.reject(error);
   }
+}
+
+/** Stops the hashing thread, failing the sessions on it; the next session starts a new one. */
+export async function stopHashThread(): Promise<void> {
+  await shared?.worker.terminate();
 }
