@@ -9,8 +9,9 @@
  *
  * For each size: the embedded PostgreSQL of data/bench-N (seeded first with dist/bench/seed.js when
  * missing, or always with --seed), the production server (`node dist/src/main.js`) and the raw
- * node:http + pg ceiling (dist/bench/ceiling.js) on it, each scenario driven by autocannon in a
- * separate process after a short warm-up; EXPLAIN (ANALYZE, BUFFERS) of every list statement.
+ * node:http + pg ceiling (dist/bench/ceiling.js) and the NestJS + Express framework floor
+ * (dist/bench/framework-floor.js, the ceiling's work behind a bare Nest app) on it, each scenario driven
+ * by autocannon in a separate process after a short warm-up; EXPLAIN (ANALYZE, BUFFERS) of every list statement.
  *
  * Writes bench/results/results-<size>.json, explain-<size>-<scenario>.txt, summary.md (every size
  * with a results file) and latency.svg. With --readme, also replaces the block between the
@@ -68,9 +69,9 @@ interface Scenario {
   method: 'GET' | 'POST';
   /** The request path and query; `{project}` is replaced by a project the user may read. */
   path: string;
-  /** List scenarios: the statements the app runs (for EXPLAIN); these also run against the ceiling. */
+  /** List scenarios: the statements the app runs (for EXPLAIN); these also run against the ceiling and the floor. */
   statements?: (userId: string) => ListStatements;
-  /** Runs against the ceiling too (every list scenario does). */
+  /** Runs against the ceiling and the framework floor too (every list scenario does). */
   ceiling?: boolean;
 }
 
@@ -174,6 +175,8 @@ interface ScenarioResult {
   ceiling: Measurement | null;
   /** ours / ceiling requests per second. */
   ratio: number | null;
+  /** The framework floor (bench/framework-floor.ts) where the ceiling runs; older results files lack it. */
+  floor?: Measurement | null;
 }
 
 interface ExplainSummary {
@@ -510,6 +513,7 @@ async function runSize(size: number): Promise<SizeResult> {
   let pgHandle: EmbeddedPostgresHandle | null = null;
   let ours: Server | null = null;
   let ceiling: Server | null = null;
+  let floor: Server | null = null;
   let serverDataDir: string | null = null;
   const db = { client: null as pg.Client | null };
   try {
@@ -544,6 +548,10 @@ async function runSize(size: number): Promise<SizeResult> {
     ceiling = startServer('ceiling', path.join(ROOT, 'dist/bench/ceiling.js'), { ...common, PORT: String(ceilingPort) }, ceilingPort);
     await waitUntilAnswering(ceiling, '/api/v1/projects/?limit=1', { Authorization: `Token ${few.token}` });
     log(`ceiling (pid ${ceiling.child.pid}) answers on ${ceiling.baseUrl}`);
+    const floorPort = await freePort();
+    floor = startServer('framework floor', path.join(ROOT, 'dist/bench/framework-floor.js'), { ...common, PORT: String(floorPort) }, floorPort);
+    await waitUntilAnswering(floor, '/api/v1/projects/?limit=1', { Authorization: `Token ${few.token}` });
+    log(`framework floor (pid ${floor.child.pid}) answers on ${floor.baseUrl}`);
 
     let t = Date.now();
     await client.query('VACUUM (ANALYZE)'); // a steady state: statistics and visibility map as autovacuum would leave them
@@ -574,10 +582,13 @@ async function runSize(size: number): Promise<SizeResult> {
       const requestPath = scenario.path.replace('{project}', readable);
       const probed = await probe(ours, scenario, requestPath, token);
       let ceilingResult: Measurement | null = null;
+      let floorResult: Measurement | null = null;
       if (hasCeiling(scenario)) {
-        const fromCeiling = await probe(ceiling, scenario, requestPath, token);
-        if (JSON.stringify(fromCeiling.ids) !== JSON.stringify(probed.ids) || fromCeiling.total !== probed.total) {
-          throw new Error(`the ceiling and Fieldbase disagree on ${scenario.name}: ${fromCeiling.total} vs ${probed.total} rows`);
+        for (const reference of [ceiling, floor]) {
+          const fromReference = await probe(reference, scenario, requestPath, token);
+          if (JSON.stringify(fromReference.ids) !== JSON.stringify(probed.ids) || fromReference.total !== probed.total) {
+            throw new Error(`the ${reference.name} and Fieldbase disagree on ${scenario.name}: ${fromReference.total} vs ${probed.total} rows`);
+          }
         }
       }
       log(`${scenario.name}: ${scenario.method} ${requestPath}${probed.total !== null ? ` (${probed.total} rows)` : ''}`);
@@ -590,6 +601,10 @@ async function runSize(size: number): Promise<SizeResult> {
         log(
           `  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`,
         );
+        floorResult = await measure(floor, pgHandle.pid, scenario, requestPath, token);
+        log(
+          `  floor     ${floorResult.requestsPerSecond} req/s, p50 ${floorResult.latencyP50} ms, p99 ${floorResult.latencyP99} ms, errors ${floorResult.errors}, non2xx ${floorResult.non2xx}, ${cpuText(floorResult.cpu)}`,
+        );
       }
       results.push({
         name: scenario.name,
@@ -601,6 +616,7 @@ async function runSize(size: number): Promise<SizeResult> {
         ours: oursResult,
         ceiling: ceilingResult,
         ratio: ceilingResult && ceilingResult.requestsTotal > 0 ? round(oursResult.requestsPerSecond / ceilingResult.requestsPerSecond) : null,
+        floor: floorResult,
       });
     }
     const removed = await client.query(`DELETE FROM projects WHERE owner_id = $1 AND name LIKE $2`, [few.id, `${POSTED_NAME_PREFIX}%`]);
@@ -622,6 +638,7 @@ async function runSize(size: number): Promise<SizeResult> {
   } finally {
     await stopServer(ours);
     await stopServer(ceiling);
+    await stopServer(floor);
     await db.client?.end().catch(() => undefined);
     await pgHandle?.stop();
     if (serverDataDir) fs.rmSync(serverDataDir, { recursive: true, force: true });
@@ -648,18 +665,31 @@ function perRequest(m: Measurement): string {
   return `${fmt((m.cpu.server * 1000) / m.requestsPerSecond, 2)} / ${fmt((m.cpu.postgres * 1000) / m.requestsPerSecond, 2)}`;
 }
 
+/** The server's CPU seconds per request; null without a measurement worth dividing. */
+function serverCpuPerRequest(m: Measurement | null | undefined): number | null {
+  return m?.cpu && m.requestsTotal >= 10 ? m.cpu.server / m.requestsPerSecond : null;
+}
+
+/** A reference server's requests per second for the table: blank where it did not run. */
+function referenceRate(m: Measurement | null | undefined): string {
+  if (!m) return '';
+  return m.requestsTotal === 0 ? `0 (${m.timeouts} timeouts)` : fmt(m.requestsPerSecond, 0);
+}
+
 function summaryMarkdown(all: SizeResult[]): string {
   const lines: string[] = [];
   lines.push(
-    '| projects | scenario | rows | req/s | p50 ms | p99 ms | errors (incl. timeouts) + non-2xx | ceiling req/s | ours / ceiling | RSS MB before → after | CPU ms per request: server / PostgreSQL | ceiling: server / PostgreSQL | other CPU, cores |',
+    '| projects | scenario | rows | req/s | p50 ms | p99 ms | errors (incl. timeouts) + non-2xx | ceiling req/s | ceiling p99 ms | ours / ceiling | floor req/s | RSS MB before → after | CPU ms per request: server / PostgreSQL | ceiling: server / PostgreSQL | floor: server / PostgreSQL | other CPU, cores |',
   );
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---:|');
   for (const r of all) {
     for (const s of r.scenarios) {
       const none = s.ours.requestsTotal === 0;
-      const ceilingRate = s.ceiling ? (s.ceiling.requestsTotal === 0 ? `0 (${s.ceiling.timeouts} timeouts)` : fmt(s.ceiling.requestsPerSecond, 0)) : '';
+      const ceilingP99 = !s.ceiling ? '' : s.ceiling.requestsTotal === 0 ? '> timeout' : s.ceiling.latencyP99;
       lines.push(
-        `| ${fmtSize(r.size)} | ${s.label} | ${s.total ?? ''} | ${fmt(s.ours.requestsPerSecond, 0)} | ${none ? '> timeout' : s.ours.latencyP50} | ${none ? '> timeout' : s.ours.latencyP99} | ${s.ours.errors + s.ours.non2xx} | ${ceilingRate} | ${s.ratio === null ? '' : s.ratio.toFixed(2)} | ${fmt(s.ours.rssBeforeMb, 0)} → ${fmt(s.ours.rssAfterMb, 0)} | ${perRequest(s.ours)} | ${s.ceiling ? perRequest(s.ceiling) : ''} | ${fmt(s.ours.cpu?.other, 2)} |`,
+        `| ${fmtSize(r.size)} | ${s.label} | ${s.total ?? ''} | ${fmt(s.ours.requestsPerSecond, 0)} | ${none ? '> timeout' : s.ours.latencyP50} | ${none ? '> timeout' : s.ours.latencyP99} | ${s.ours.errors + s.ours.non2xx} | ` +
+          `${referenceRate(s.ceiling)} | ${ceilingP99} | ${s.ratio === null ? '' : s.ratio.toFixed(2)} | ${referenceRate(s.floor)} | ${fmt(s.ours.rssBeforeMb, 0)} → ${fmt(s.ours.rssAfterMb, 0)} | ` +
+          `${perRequest(s.ours)} | ${s.ceiling ? perRequest(s.ceiling) : ''} | ${s.floor ? perRequest(s.floor) : ''} | ${fmt(s.ours.cpu?.other, 2)} |`,
       );
     }
   }
@@ -699,7 +729,7 @@ function machineMarkdown(all: SizeResult[]): string {
   );
   return [
     `- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGb} GB; ${m.kernel}`,
-    `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded; ${m.postgresSettings ?? 'default settings: shared_buffers 128MB'}); app and ceiling pools: 10 connections`,
+    `- Node ${m.node}; PostgreSQL ${m.postgres} (embedded; ${m.postgresSettings ?? 'default settings: shared_buffers 128MB'}); app, ceiling and floor pools: 10 connections`,
     `- Server, PostgreSQL and autocannon share the same ${m.cores} cores (loopback).`,
     ...runs.map((r) => `- Run at ${r}`),
   ].join('\n');
@@ -718,7 +748,11 @@ function targetsMarkdown(all: SizeResult[]): string {
   const met = (misses: string[]) => (misses.length === 0 ? 'met' : `**not met** for ${misses.join(', ')}`);
   const lists = largest.scenarios.filter((s) => isList(s.name));
   const p99Limit = (s: ScenarioResult) => (s.name.includes('search') ? TARGETS.searchP99Ms : TARGETS.p99Ms);
-  const p99Text = (s: ScenarioResult) => (s.ours.requestsTotal === 0 ? 'timed out' : `${s.ours.latencyP99} ms`);
+  const p99Text = (s: ScenarioResult) => {
+    const ours = s.ours.requestsTotal === 0 ? 'timed out' : `${s.ours.latencyP99} ms`;
+    if (!s.ceiling) return ours;
+    return `${ours}; ceiling ${s.ceiling.requestsTotal === 0 ? 'timed out' : `${s.ceiling.latencyP99} ms`}`;
+  };
   lines.push(
     `- p99 under ${TARGETS.p99Ms} ms (search: under ${TARGETS.searchP99Ms} ms) at ${size} for every list scenario: ` +
       met(lists.filter((s) => s.ours.latencyP99 >= p99Limit(s) || s.ours.requestsTotal === 0).map((s) => `${s.label} (${p99Text(s)})`)),
@@ -732,28 +766,34 @@ function targetsMarkdown(all: SizeResult[]): string {
     const growth = lists.map((s) => {
       const small = smallest.scenarios.find((x) => x.name === s.name);
       const timedOut = s.ours.requestsTotal === 0;
-      return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity };
+      // The ceiling's growth beside ours: the same statements growing as much means the data, not the server, bounds it.
+      const ceiling = small?.ceiling && s.ceiling && s.ceiling.requestsTotal > 0 ? s.ceiling.latencyP50 / Math.max(small.ceiling.latencyP50, 1) : null;
+      return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity, ceiling };
     });
+    const growthText = (g: (typeof growth)[number]) =>
+      (Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out') + (g.ceiling === null ? '' : `; ceiling ${g.ceiling.toFixed(1)}×`);
     lines.push(
       `- p50 at ${size} within ${TARGETS.p50Growth}× of p50 at ${fmtSize(smallest.size)}: ` +
-        met(
-          growth
-            .filter((g) => !(g.factor <= TARGETS.p50Growth))
-            .map((g) => `${g.label} (${Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out'})`),
-        ),
+        met(growth.filter((g) => !(g.factor <= TARGETS.p50Growth)).map((g) => `${g.label} (${growthText(g)})`)),
     );
   }
   const cpuMisses: string[] = [];
+  const floorRatios: string[] = [];
   for (const s of largest.scenarios.filter((x) => CPU_SCENARIOS.includes(x.name))) {
-    if (!s.ceiling || s.ours.requestsTotal < 10 || s.ceiling.requestsTotal < 10) {
+    const ours = serverCpuPerRequest(s.ours);
+    const ceiling = serverCpuPerRequest(s.ceiling);
+    if (ours === null || ceiling === null) {
       cpuMisses.push(`${s.label} (no ceiling measurement)`);
       continue;
     }
-    const ours = s.ours.cpu.server / s.ours.requestsPerSecond;
-    const ceiling = s.ceiling.cpu.server / s.ceiling.requestsPerSecond;
     if (ours > TARGETS.cpuRatio * ceiling) cpuMisses.push(`${s.label} (${(ours / ceiling).toFixed(1)}×)`);
+    const floor = serverCpuPerRequest(s.floor);
+    if (floor !== null) floorRatios.push(`${s.label} ${(floor / ceiling).toFixed(1)}×`);
   }
-  lines.push(`- the server's CPU per request at most ${TARGETS.cpuRatio}× the ceiling's at ${size} (5-project list, GET one project): ${met(cpuMisses)}`);
+  lines.push(
+    `- the server's CPU per request at most ${TARGETS.cpuRatio}× the ceiling's at ${size} (5-project list, GET one project): ${met(cpuMisses)}` +
+      (floorRatios.length ? `; the framework floor (NestJS + Express, nothing else) costs ${floorRatios.join(', ')} the ceiling's` : ''),
+  );
   const failing = all.flatMap((r) => r.scenarios.filter((s) => s.ours.errors + s.ours.non2xx > 0).map((s) => `${s.label} at ${fmtSize(r.size)}`));
   lines.push(`- no errors or non-2xx answers: ${failing.length === 0 ? 'met' : `**not met** for ${failing.join(', ')} (autocannon's 10 s timeout)`}`);
   const rss = largest.scenarios
@@ -793,7 +833,9 @@ function writeReports(): void {
     '',
     'Generated by `npm run bench` (bench/run.ts). Latencies are autocannon\'s, in milliseconds; "rows" is the list\'s X-Total-Count;',
     'RSS is the Fieldbase server process before and after the measured interval. The ceiling is bench/ceiling.ts',
-    '(node:http + pg, the same token lookup and the same list statements), run in the same session. CPU per request is',
+    '(node:http + pg, the same token lookup and the same list statements), run in the same session; the floor is',
+    "bench/framework-floor.ts, the ceiling's very same request work behind a bare NestJS app on Express (no middleware,",
+    'pipes, guards, interceptors or filters): what the framework alone costs. CPU per request is',
     'the CPU time the server process and PostgreSQL (all its processes) used during the measured interval divided by the',
     'requests completed; "other CPU" is what everything else on the machine except autocannon used, in cores: well above 0',
     'means something else was running and the numbers are disturbed.',

@@ -99,7 +99,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   server.set('etag', false);
   server.set(PAGINATION_SETTINGS, { maxPageLimit: config.maxPageLimit, publicUrl: config.publicUrl } satisfies PaginationSettings);
 
-  app.use(...securityHeaders());
+  app.use(securityHeaders());
   app.use(requestContext(logger));
   if (config.rateLimitPerMinute) app.use(rateLimiter(config.rateLimitPerMinute));
   app.use(rejectNulInUrl);

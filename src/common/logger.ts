@@ -15,8 +15,13 @@ export class JsonLogger implements LoggerService {
     return LOG_LEVELS[this.threshold] === 'silent';
   }
 
+  /** Whether lines of `level` are written: callers skip gathering what would not be logged. */
+  writes(level: Exclude<LogLevel, 'silent'>): boolean {
+    return LOG_LEVELS.indexOf(level) >= this.threshold;
+  }
+
   write(level: Exclude<LogLevel, 'silent'>, fields: Record<string, unknown>): void {
-    if (LOG_LEVELS.indexOf(level) < this.threshold) return;
+    if (!this.writes(level)) return;
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, ...fields }) + '\n');
   }
 

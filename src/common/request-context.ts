@@ -12,13 +12,18 @@ declare module 'express' {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Request id (taken from X-Request-Id when sane, else generated, always echoed) and one log line per request. */
+/**
+ * Request id (taken from X-Request-Id when sane, else generated, always echoed) and one log line per
+ * request at level info (not gathered at all when the level is above it).
+ */
 export function requestContext(logger: JsonLogger) {
+  const logsRequests = logger.writes('info');
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
     const given = req.get('x-request-id');
     req.id = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', req.id);
+    if (!logsRequests) return next();
+    const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.write('info', {
         method: req.method,
