@@ -31,9 +31,12 @@ export class S3Etag {
   }
 
   digest(): string {
-    const last = this.part.digest();
-    if (this.parts.length === 0) return last.toString('hex');
-    const parts = [...this.parts, last];
-    return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
+    return etagOfParts([...this.parts, this.part.digest()]);
   }
+}
+
+/** The ETag from the binary md5 of each part, in order (at least one). */
+export function etagOfParts(parts: Buffer[]): string {
+  if (parts.length === 1) return parts[0].toString('hex');
+  return `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
 }

@@ -4,6 +4,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { PayloadTooLarge, ValidationFailed } from '../common/errors.js';
 import type { FileStorage } from '../storage/file-storage.js';
+import { HashSession, type Digests } from './hash-worker.js';
 import { S3Etag } from './s3-etag.js';
 
 export interface StreamedUpload {
@@ -17,12 +18,23 @@ export interface StreamedUpload {
 
 class TooLarge extends Error {}
 
-/** Counts and hashes the bytes that pass, and stops the stream past `maxBytes`. */
+/** Bytes copied for the hashing thread at a time; a divisor of the ETag part, so no batch spans two parts. */
+const HASH_BATCH_BYTES = 1024 * 1024;
+/** Bytes handed to the hashing thread and not hashed yet, beyond which the upload waits for it. */
+const MAX_PENDING_HASH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Counts and hashes the bytes that pass, and stops the stream past `maxBytes`. The hashing (md5,
+ * sha256 and the S3-style ETag, together slower than parsing and writing) runs on a worker thread
+ * (hash-worker.ts) beside the request's, on copies of the bytes; a body that fits in one batch is hashed
+ * here at its end instead, cheaper than the round trip.
+ */
 class Measure extends Transform {
   size = 0;
-  private readonly md5 = createHash('md5');
-  private readonly sha256 = createHash('sha256');
-  private readonly etag = new S3Etag();
+  private batch: Buffer | null = null;
+  private batchBytes = 0;
+  private session: HashSession | null = null;
+  private result: Digests | null = null;
 
   constructor(private readonly maxBytes: number) {
     super();
@@ -31,15 +43,55 @@ class Measure extends Transform {
   _transform(chunk: Buffer, _: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes) return done(new TooLarge());
-    this.md5.update(chunk);
-    this.sha256.update(chunk);
-    this.etag.update(chunk);
-    done(null, chunk);
+    for (let offset = 0; offset < chunk.length;) {
+      this.batch ??= Buffer.allocUnsafeSlow(HASH_BATCH_BYTES);
+      const copied = chunk.copy(this.batch, this.batchBytes, offset);
+      this.batchBytes += copied;
+      offset += copied;
+      if (this.batchBytes === HASH_BATCH_BYTES) this.sendBatch();
+    }
+    if (!this.session) return done(null, chunk);
+    // Holding the callback back holds the request back: memory stays flat when hashing is the slower side.
+    this.session.whenPendingAtMost(MAX_PENDING_HASH_BYTES, (error) => (error ? done(error) : done(null, chunk)));
   }
 
-  digests(): { md5: string; sha256: string; etag: string } {
-    return { md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex'), etag: this.etag.digest() };
+  _flush(done: TransformCallback): void {
+    if (!this.session) {
+      this.result = hashInline(this.batch?.subarray(0, this.batchBytes) ?? Buffer.alloc(0));
+      return done();
+    }
+    if (this.batchBytes > 0) this.sendBatch();
+    this.session.end().then(
+      (digests) => {
+        this.result = digests;
+        done();
+      },
+      (error) => done(error),
+    );
   }
+
+  _destroy(error: Error | null, done: (error: Error | null) => void): void {
+    this.session?.close();
+    done(error);
+  }
+
+  private sendBatch(): void {
+    this.session ??= new HashSession();
+    this.session.send(this.batch!.subarray(0, this.batchBytes));
+    this.batch = null;
+    this.batchBytes = 0;
+  }
+
+  digests(): Digests {
+    if (!this.result) throw new Error('The upload was not hashed to its end');
+    return this.result;
+  }
+}
+
+function hashInline(bytes: Buffer): Digests {
+  const etag = new S3Etag();
+  etag.update(bytes);
+  return { md5: createHash('md5').update(bytes).digest('hex'), sha256: createHash('sha256').update(bytes).digest('hex'), etag: etag.digest() };
 }
 
 /**
@@ -86,8 +138,11 @@ export function streamUpload(
       const body = new PassThrough();
       // put() reports a destroyed body by rejecting; until it attaches its own pipeline, nothing else listens.
       body.on('error', () => undefined);
+      // However the storage write ends, the hashing session ends with it (a no-op after a complete upload).
+      body.on('close', () => measure.destroy());
       file.pipe(measure).pipe(body);
       const stop = (error: Error) => {
+        file.unpipe(measure);
         body.destroy(error); // the storage write fails and removes what it wrote
         file.resume();
         fail(error instanceof TooLarge ? new PayloadTooLarge(options.maxBytes) : error);
