@@ -2,7 +2,7 @@
  * The benchmark's ceiling: the least a server can do for GET /api/v1/projects/,
  * GET /api/v1/projects/public/ and GET /api/v1/projects/{id}/ with the same database work as Fieldbase. node:http + one pg.Pool
  * (the app's pool size, 10) and the request work of bench/ceiling-work.ts: the same token lookup SQL (by hashKey of the
- * Authorization token, as AuthTokens.authenticate does), the very same page and count statements (imported from the app's
+ * Authorization token, as AuthTokens.authenticate does), the very same list statements, run as the app runs them (imported from the app's
  * own query modules), run the same way (named prepared statements, as src/database/prepared.ts does),
  * the same row mapping (toProjectResponse) and JSON.stringify. No framework, no validation beyond the
  * minimum, no logging.
