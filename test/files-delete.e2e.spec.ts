@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import request from 'supertest';
+import { S3FileStorage } from '../src/storage/s3-file-storage.js';
 import { auth, startTestApp, type TestApp } from './support/test-app.js';
 import { expectError, expectStatus } from './support/expectations.js';
 import { qgs } from './support/qgis-files.js';
@@ -252,7 +253,8 @@ describe('stored bytes leave with the project and with aborted uploads (spec §5
 describe('large files stream (spec §8: never held in memory whole)', () => {
   const SIZE = 200 * 1024 * 1024;
   const CHUNK = 1024 * 1024;
-  const LIMIT = 100 * 1024 * 1024;
+  /** Half the file, and on S3 the parts the driver holds by design: far less than the file held whole. */
+  let LIMIT = 100 * 1024 * 1024;
   let t: TestApp;
   let f: ReturnType<typeof filesApi>;
   let base: string;
@@ -265,10 +267,13 @@ describe('large files stream (spec §8: never held in memory whole)', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ FILE_MAX_BYTES: '300000000' });
+    if (t.storage instanceof S3FileStorage) LIMIT += t.storage.bytesHeldPerUpload;
     base = await listen(t);
     f = filesApi(t);
     owner = await t.createPerson('olga');
     projectId = (await f.project(owner, 'big-files')).id;
+    // Starts the hashing thread, a one-time cost of the server (about 10 MB), not memory an upload holds.
+    expectStatus(await f.upload(owner, projectId, 'warm-up.bin', randomBytes(2 * CHUNK)), 201);
 
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-files-test-'));
     tmpFile = path.join(tmpDir, 'big.bin');

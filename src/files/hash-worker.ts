@@ -31,7 +31,8 @@ parentPort.on('message', (m) => {
     s.md5.update(m.bytes);
     s.sha256.update(m.bytes);
     s.part.update(m.bytes);
-    parentPort.postMessage({ type: 'hashed', id: m.id, bytes: m.bytes.length });
+    // The batch's memory goes back to the request thread for the next bytes (takeBatch).
+    parentPort.postMessage({ type: 'hashed', id: m.id, bytes: m.bytes }, [m.bytes.buffer]);
   } else if (m.type === 'end') {
     const s = sessions.get(m.id);
     sessions.delete(m.id);
@@ -43,7 +44,32 @@ parentPort.on('message', (m) => {
 });
 `;
 
-type WorkerMessage = { type: 'hashed'; id: number; bytes: number } | { type: 'digests'; id: number; md5: string; sha256: string; parts: Uint8Array[] };
+type WorkerMessage = { type: 'hashed'; id: number; bytes: Uint8Array } | { type: 'digests'; id: number; md5: string; sha256: string; parts: Uint8Array[] };
+
+/** Bytes copied for the thread at a time; a divisor of the ETag part, so no batch spans two parts. */
+export const HASH_BATCH_BYTES = 1024 * 1024;
+/** Bytes handed to the thread and not hashed yet, beyond which an upload waits for it. */
+export const MAX_PENDING_HASH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Batches the thread has hashed and handed back. Reusing them keeps the memory hashing holds at about
+ * the bytes in flight: a batch left to the thread's garbage collector stays allocated long after it
+ * is hashed, since that thread allocates almost nothing else and so rarely collects.
+ */
+const spareBatches: ArrayBuffer[] = [];
+const MAX_SPARE_BATCHES = MAX_PENDING_HASH_BYTES / HASH_BATCH_BYTES + 1;
+
+/** An empty batch of HASH_BATCH_BYTES, reused when one is spare. */
+export function takeBatch(): Buffer {
+  const spare = spareBatches.pop();
+  return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(HASH_BATCH_BYTES);
+}
+
+/** Returns a batch taken with takeBatch and not sent, for reuse. */
+export function giveBackBatch(batch: Uint8Array): void {
+  const memory = batch.buffer as ArrayBuffer;
+  if (memory.byteLength === HASH_BATCH_BYTES && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(memory);
+}
 
 interface HashThread {
   worker: Worker;
@@ -65,7 +91,10 @@ function hashThread(): HashThread {
     for (const session of thread.sessions.values()) session.fail(error);
     thread.sessions.clear();
   };
-  thread.worker.on('message', (message: WorkerMessage) => thread.sessions.get(message.id)?.receive(message));
+  thread.worker.on('message', (message: WorkerMessage) => {
+    if (message.type === 'hashed') giveBackBatch(message.bytes);
+    thread.sessions.get(message.id)?.receive(message);
+  });
   thread.worker.on('error', (error) => crashed(new Error('The hashing thread failed', { cause: error })));
   thread.worker.on('exit', (code) => crashed(new Error(`The hashing thread exited (code ${code})`)));
   // An idle hashing thread must not keep the process alive; after the listeners, since adding a
@@ -94,8 +123,8 @@ export class HashSession {
   }
 
   /**
-   * Hands the next bytes of the stream to the thread. `batch` must be the session's from now on (its
-   * memory moves to the thread) and lie inside one ETag part.
+   * Hands the next bytes of the stream to the thread. `batch` (best from takeBatch) must be the
+   * session's from now on (its memory moves to the thread) and lie inside one ETag part.
    */
   send(batch: Uint8Array): void {
     if (this.failure || this.finished) return;
@@ -131,7 +160,7 @@ export class HashSession {
 
   receive(message: WorkerMessage): void {
     if (message.type === 'hashed') {
-      this.pending -= message.bytes;
+      this.pending -= message.bytes.length;
       const waiter = this.waiter;
       if (waiter && this.pending <= waiter.bytes) {
         this.waiter = null;

@@ -4,7 +4,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { PayloadTooLarge, ValidationFailed } from '../common/errors.js';
 import type { FileStorage } from '../storage/file-storage.js';
-import { HashSession, type Digests } from './hash-worker.js';
+import { giveBackBatch, HASH_BATCH_BYTES, HashSession, MAX_PENDING_HASH_BYTES, takeBatch, type Digests } from './hash-worker.js';
 import { S3Etag } from './s3-etag.js';
 
 export interface StreamedUpload {
@@ -17,11 +17,6 @@ export interface StreamedUpload {
 }
 
 class TooLarge extends Error {}
-
-/** Bytes copied for the hashing thread at a time; a divisor of the ETag part, so no batch spans two parts. */
-const HASH_BATCH_BYTES = 1024 * 1024;
-/** Bytes handed to the hashing thread and not hashed yet, beyond which the upload waits for it. */
-const MAX_PENDING_HASH_BYTES = 16 * 1024 * 1024;
 
 /**
  * Counts and hashes the bytes that pass, and stops the stream past `maxBytes`. The hashing (md5,
@@ -44,7 +39,7 @@ class Measure extends Transform {
     this.size += chunk.length;
     if (this.size > this.maxBytes) return done(new TooLarge());
     for (let offset = 0; offset < chunk.length;) {
-      this.batch ??= Buffer.allocUnsafeSlow(HASH_BATCH_BYTES);
+      this.batch ??= takeBatch();
       const copied = chunk.copy(this.batch, this.batchBytes, offset);
       this.batchBytes += copied;
       offset += copied;
@@ -58,6 +53,7 @@ class Measure extends Transform {
   _flush(done: TransformCallback): void {
     if (!this.session) {
       this.result = hashInline(this.batch?.subarray(0, this.batchBytes) ?? Buffer.alloc(0));
+      this.releaseBatch();
       return done();
     }
     if (this.batchBytes > 0) this.sendBatch();
@@ -72,7 +68,14 @@ class Measure extends Transform {
 
   _destroy(error: Error | null, done: (error: Error | null) => void): void {
     this.session?.close();
+    this.releaseBatch();
     done(error);
+  }
+
+  private releaseBatch(): void {
+    if (this.batch) giveBackBatch(this.batch);
+    this.batch = null;
+    this.batchBytes = 0;
   }
 
   private sendBatch(): void {

@@ -54,6 +54,11 @@ export class S3FileStorage extends FileStorage implements OnApplicationShutdown 
     this.listPageSize = options.listPageSize ?? 1000;
   }
 
+  /** What one upload holds in memory at most: the parts being sent and the one being filled. */
+  get bytesHeldPerUpload(): number {
+    return this.partSize * (this.queueSize + 1);
+  }
+
   /** The object key of a storage key; refuses keys that the local driver would refuse too. */
   private objectKey(key: string): string {
     if (!key || key.startsWith('/') || key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
