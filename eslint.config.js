@@ -13,6 +13,20 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.node } },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/common/body.interceptor.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          name: '@nestjs/common',
+          importNames: ['Post', 'Put', 'Patch'],
+          message: 'Write routes take Post, Put and Patch from src/common/body.interceptor.ts, which read the body (spec §1).',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
     // Older files still carry their own no-explicit-any directives from before the rule was turned off here.

@@ -1,4 +1,4 @@
-import { NestFactory, Reflector } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -8,7 +8,6 @@ import { stringify as stringifyYaml } from 'yaml';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { ensureAdmin } from './accounts/ensure-admin.js';
 import { AppModule } from './app.module.js';
-import { BodyInterceptor } from './common/body.interceptor.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { buildOpenApiDocument } from './common/openapi.js';
 import { TooManyRequests } from './common/errors.js';
@@ -17,7 +16,7 @@ import { answerUnparsableRequests } from './common/client-errors.js';
 import { MAX_NESTING } from './common/nesting.js';
 import { rejectNulInUrl } from './common/nul-characters.js';
 import { securityHeaders } from './common/security-headers.js';
-import { PAGINATION_SETTINGS, PaginationInterceptor, type PaginationSettings } from './common/pagination.js';
+import { PAGINATION_SETTINGS, type PaginationSettings } from './common/pagination.js';
 import { requestContext } from './common/request-context.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
@@ -114,7 +113,6 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(validationPipe());
-  app.useGlobalInterceptors(new BodyInterceptor(app.get(Reflector), config.maxBodyBytes), new PaginationInterceptor());
   app.useGlobalFilters(new ErrorFilter(logger, () => server, config.maxBodyBytes));
 
   const document = buildOpenApiDocument(app);

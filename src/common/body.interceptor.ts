@@ -1,8 +1,21 @@
-import { Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  applyDecorators,
+  Inject,
+  Injectable,
+  Patch as NestPatch,
+  Post as NestPost,
+  Put as NestPut,
+  SetMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { from, mergeMap, type Observable } from 'rxjs';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
 import { fieldNestedTooDeep, nestedTooDeep } from './nesting.js';
 import { fieldWithNul, nulIn } from './nul-characters.js';
@@ -12,27 +25,28 @@ const UPLOAD = 'fieldbase:upload';
 export const UploadRoute = () => SetMetadata(UPLOAD, true);
 
 const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'];
-const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Every write endpoint takes JSON, form and multipart bodies (spec §1). JSON and form bodies are parsed
  * by the body parsers in app.factory.ts; this reads the fields of a multipart body, refuses other
  * non-empty bodies with 415, and makes "no body" an empty object. Upload routes take multipart only.
+ * Applied by the Post, Put and Patch below, so reading routes run no interceptor at all.
  */
 @Injectable()
 export class BodyInterceptor implements NestInterceptor {
+  private readonly maxBodyBytes: number;
   private readonly fieldsOnly: ReturnType<ReturnType<typeof multer>['none']>;
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly maxBodyBytes: number,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.fieldsOnly = multer({ limits: { fieldSize: maxBodyBytes, fields: 1000, files: 0 } }).none();
+    this.maxBodyBytes = config.maxBodyBytes;
+    this.fieldsOnly = multer({ limits: { fieldSize: config.maxBodyBytes, fields: 1000, files: 0 } }).none();
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request>();
-    if (!WRITES.has(req.method)) return next.handle();
     const upload = this.reflector.get<boolean>(UPLOAD, context.getHandler()) ?? false;
     const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
@@ -92,3 +106,22 @@ function refusedFields(body: object): ValidationFailed | null {
   const withNul = fieldWithNul(body);
   return withNul ? nulIn(withNul) : null;
 }
+
+/**
+ * Puts the body handling first among the route's interceptors, whatever order its decorators come in:
+ * an upload route's own interceptor reads a body this has checked.
+ */
+const readBodyFirst = (): MethodDecorator => (_target, _key, descriptor) => {
+  const handler = descriptor.value as object;
+  const others = ((Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? []).filter((i) => i !== BodyInterceptor);
+  Reflect.defineMetadata(INTERCEPTORS_METADATA, [BodyInterceptor, ...others], handler);
+};
+
+/**
+ * The write routes: NestJS's own decorators with the body handling above. eslint keeps NestJS's out of
+ * src/ so no write route goes without it; set globally instead, it would wrap every request, reads
+ * included, in NestJS's interceptor chain.
+ */
+export const Post = (path?: string | string[]) => applyDecorators(NestPost(path), readBodyFirst());
+export const Put = (path?: string | string[]) => applyDecorators(NestPut(path), readBodyFirst());
+export const Patch = (path?: string | string[]) => applyDecorators(NestPatch(path), readBodyFirst());

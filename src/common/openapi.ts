@@ -1,4 +1,4 @@
-import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
+import { applyDecorators, UseInterceptors, type INestApplication, type Type } from '@nestjs/common';
 import {
   ApiExtraModels,
   ApiHeader,
@@ -11,6 +11,7 @@ import {
   type OpenAPIObject,
 } from '@nestjs/swagger';
 import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import { PaginationInterceptor } from './pagination.js';
 
 /** Every error code of spec §2, with when it is sent: the descriptions of the error responses are built from these. */
 export const ERROR_CODES = {
@@ -143,9 +144,13 @@ const PAGE_HEADERS = {
   },
 } as const;
 
-/** A list endpoint: a bare array, paginated by limit/offset with its headers (spec §7). */
+/**
+ * A list endpoint: a bare array, paginated by limit/offset with its headers (spec §7), which its
+ * PaginationInterceptor sets from the Page the handler returns.
+ */
 export const ApiList = (types: Type<unknown> | Type<unknown>[]) =>
   applyDecorators(
+    UseInterceptors(PaginationInterceptor),
     ApiExtraModels(...[types].flat()),
     ApiResponse({
       status: 200,

@@ -1,8 +1,8 @@
-import { applyDecorators, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpCode, Param, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '../common/actor.js';
-import { UploadRoute } from '../common/body.interceptor.js';
+import { Post, UploadRoute } from '../common/body.interceptor.js';
 import { ApiErrors, ApiList, ApiOk } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { ApplyDeltasCommand } from '../jobs/commands/apply-deltas.command.js';

@@ -1,9 +1,9 @@
-import { Controller, Delete, Get, Headers, HttpCode, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentActor, type Actor } from '../common/actor.js';
-import { UploadRoute } from '../common/body.interceptor.js';
+import { Post, UploadRoute } from '../common/body.interceptor.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';
 import { CurrentProjectAccess, ProjectPermission } from '../projects/roles/project-role.guard.js';

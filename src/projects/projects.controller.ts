@@ -1,9 +1,9 @@
-import { All, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { All, Body, Controller, Delete, Get, HttpCode, Param, Query, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentActor, type Actor } from '../common/actor.js';
-import { UploadRoute } from '../common/body.interceptor.js';
+import { Patch, Post, Put, UploadRoute } from '../common/body.interceptor.js';
 import { MethodNotAllowed } from '../common/errors.js';
 import { ApiErrors, ApiList, ApiNoContent, ApiOk, ApiStoredFile } from '../common/openapi.js';
 import { Paging, type PageRequest } from '../common/pagination.js';

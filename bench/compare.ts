@@ -1,0 +1,132 @@
+/**
+ * npm run bench:compare -- --other <checkout> [--size 100000] [--rounds 6] [--seconds 5] [--connections 8]
+ *
+ * The server's CPU per request of two builds, side by side: this checkout's dist/src/main.js and the
+ * other checkout's (built there first), both on the same seeded bench database (data/bench-<size>,
+ * made by `npm run bench`), loaded in turn by autocannon for `--seconds` each, round after round. On
+ * this shared VM a server's CPU per request drifts by a third within minutes, so a change of a tenth
+ * only shows between runs that alternate; each round's ratio (this ÷ other) is printed, then the
+ * median per scenario. Scenarios: the 5-project list, GET of one project, the public list.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
+import { BENCH_USERS, benchToken } from './bench-users.js';
+import { ROOT, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+
+const { values } = parseArgs({
+  options: {
+    other: { type: 'string' },
+    size: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '8' },
+  },
+});
+if (!values.other) throw new Error('--other <checkout> is required: the build to compare this one with');
+const other = path.resolve(values.other);
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function load(url: string, token: string): Promise<number> {
+  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`, url];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('close', (code) => {
+      const result = JSON.parse(stdout.trim().split('\n').pop() || '{}') as { requests?: { total: number }; non2xx?: number; errors?: number };
+      if (code !== 0 || !result.requests) return reject(new Error(`autocannon failed (exit ${code})`));
+      if (result.non2xx || result.errors) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+      resolve(result.requests.total);
+    });
+  });
+}
+
+/** Milliseconds of the server's CPU per request over one load. */
+async function cpuPerRequest(server: Server, path: string, token: string): Promise<number> {
+  const before = cpuSeconds(server.child.pid!);
+  const requests = await load(server.baseUrl + path, token);
+  return ((cpuSeconds(server.child.pid!) - before) * 1000) / requests;
+}
+
+async function main(): Promise<void> {
+  for (const root of [ROOT, other]) if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error(`${root} is not built (npm run build there)`);
+  const dataDir = path.join(ROOT, `data/bench-${values.size}`);
+  if (!fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'))) throw new Error(`no ${dataDir}: seed it with npm run bench -- --sizes ${values.size}`);
+  let database: EmbeddedPostgresHandle | null = null;
+  const servers: Server[] = [];
+  const dataDirs: string[] = [];
+  try {
+    database = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    // A project of an organization the organization admin owns, as bench/run.ts reads it.
+    const { rows } = await client.query(
+      `SELECT p.id FROM projects p JOIN accounts o ON o.id = p.owner_id JOIN accounts admin ON admin.id = o.organization_owner_id
+        WHERE admin.username = $1 ORDER BY p.created_at DESC, p.id LIMIT 1`,
+      [BENCH_USERS.organizationAdmin],
+    );
+    await client.end();
+    const few = benchToken(BENCH_USERS.fewProjects);
+    const orgadmin = benchToken(BENCH_USERS.organizationAdmin);
+    const scenarios = [
+      { name: '5-project list', path: '/api/v1/projects/?limit=50', token: few },
+      { name: 'GET one project', path: `/api/v1/projects/${rows[0]?.id}/`, token: orgadmin },
+      { name: 'public list', path: '/api/v1/projects/public/?limit=50', token: few },
+    ];
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL'])
+      delete env[variable];
+    for (const [name, root] of [
+      ['this', ROOT],
+      ['other', other],
+    ]) {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-compare-'));
+      dataDirs.push(dir);
+      const server = startServer(name, path.join(root, 'dist/src/main.js'), { ...env, PORT: String(port), DATA_DIR: dir }, port);
+      servers.push(server);
+      await waitUntilAnswering(server, scenarios[0].path, { Authorization: `Token ${few}` });
+    }
+    const [mine, theirs] = servers;
+    const ratios = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
+    for (const s of scenarios) for (const server of servers) await load(server.baseUrl + s.path, s.token); // warm-up
+    for (let round = 1; round <= rounds; round++) {
+      for (const s of scenarios) {
+        // Alternate who goes first, so a drift within the round favours neither.
+        const order = round % 2 ? [mine, theirs] : [theirs, mine];
+        const cost = new Map<Server, number>();
+        for (const server of order) cost.set(server, await cpuPerRequest(server, s.path, s.token));
+        const ratio = cost.get(mine)! / cost.get(theirs)!;
+        ratios.get(s.name)!.push(ratio);
+        console.log(
+          `round ${round} ${s.name}: this ${cost.get(mine)!.toFixed(3)} ms, other ${cost.get(theirs)!.toFixed(3)} ms of CPU per request (× ${ratio.toFixed(2)})`,
+        );
+      }
+    }
+    console.log('\n| scenario | this ÷ other, CPU per request: median (range) |\n|---|---|');
+    for (const [name, r] of ratios) console.log(`| ${name} | ${median(r).toFixed(2)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}) |`);
+  } finally {
+    for (const server of servers) await stopServer(server);
+    await database?.stop();
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
