@@ -104,7 +104,7 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
   beforeAll(async () => {
     t = await startTestApp();
     viewer = await t.createPerson('viewer');
-    for (const person of ['dora', 'emil', 'orgaowner', 'orgbowner', 'orgcowner']) await t.createPerson(person);
+    for (const person of ['dora', 'emil', 'orgaowner', 'orgbowner', 'orgcowner', 'orgdowner']) await t.createPerson(person);
     await makeOrganization(t, 'Orga', 'orgaowner');
     await makeOrganization(t, 'orgb', 'orgbowner', [], 'reader');
     await makeOrganization(t, 'orgc', 'orgcowner');
@@ -112,12 +112,18 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
     await addMember(t, 'orgb', 'viewer', 'member');
     await addMember(t, 'orgc', 'viewer', 'member'); // no default role: only its collaborations show
     await makeTeam(t, 'orgc', 'crew', ['viewer']);
+    await makeOrganization(t, 'orgd', 'orgdowner');
+    await addMember(t, 'orgd', 'viewer', 'admin');
 
     let day = 0;
-    const add = async (owner: string, name: string, options: { isPublic?: boolean; featured?: boolean; seen?: 'whole' | 'publicOnly' | 'no' } = {}) => {
+    const add = async (
+      owner: string,
+      name: string,
+      options: { isPublic?: boolean; featured?: boolean; seen?: 'whole' | 'publicOnly' | 'no'; day?: number } = {},
+    ) => {
       const id = await insertProject(t, owner, name, options.isPublic ?? false);
       // created_at repeats every 5 projects, so ties are broken by id.
-      const created = Date.UTC(2026, 0, 1 + (day++ % 5));
+      const created = Date.UTC(2026, 0, 1 + (options.day ?? day++ % 5));
       await t.sql(`UPDATE projects SET is_featured = $2, created_at = $3 WHERE id = $1`, [id, options.featured ?? false, new Date(created)]);
       if (options.seen !== 'no') expected.set(id, { owner, name, featured: options.featured ?? false, created, publicOnly: options.seen === 'publicOnly' });
       return id;
@@ -125,6 +131,10 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
     for (const [i, name] of ['m1', 'B2', 'a3', 'z4', 'C5'].entries()) await add('viewer', name, { featured: i === 3, isPublic: i === 1 });
     for (const [i, name] of ['q1', 'Q2', 'b3', 'y4', 'c5', 'k6'].entries()) await add('Orga', name, { featured: i === 0, isPublic: i === 2 });
     for (const name of ['p1', 'a2', 'X3', 'd4']) await add('orgb', name);
+    // One owner with more projects than the others, all of the newest day and the first names: the
+    // first pages of an order led by created_at or name come mostly from it (the owners' rows are read
+    // up to a bound drawn from each owner's first rows).
+    for (const name of ['aa1', 'AA2', 'aa3', 'ab4', 'AB5', 'ab6', 'ac7', 'ac8', 'AC9']) await add('orgd', name, { day: 6 });
     const direct = await add('orgc', 'direct1', { isPublic: true });
     const team = await add('orgc', 'team1', { featured: true });
     await add('orgc', 'hidden1', { seen: 'no' });

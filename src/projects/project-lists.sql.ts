@@ -48,8 +48,8 @@ export function listTotal(rows: Array<{ total_count: number }>, page: PageReques
  * The first set is read one owner at a time. In an order led by the owner (the default one, after the
  * featured projects), owners are taken in name order and each one's projects in index order until the
  * page is full, so it reads about offset + limit entries in all, plus one probe per owner it reaches.
- * In an order led by name or created_at, owners interleave: each owner's first offset + limit entries
- * are read and merged. Its count reads one row per owner from the counts the database keeps
+ * In an order led by name or created_at, owners interleave: each owner's entries up to a bound are read
+ * and merged, about three times offset + limit in all (interleavedBoundSql). Its count reads one row per owner from the counts the database keeps
  * (owner_project_counts); with a search, only owners whose name does not carry every term have their
  * projects tested.
  */
@@ -75,9 +75,10 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const terms = orderTerms(criteria.ordering);
   const orderBy = orderByTermsSql(terms);
   params.push(page.limit === null ? null : page.offset + page.limit);
+  const firstRowsParam = page.limit === null ? null : `$${params.length}`;
   const firstRows = `LIMIT $${params.length}`;
   const candidates = [
-    ...ownedCandidatesSql(terms, ofOwner, firstRows),
+    ...ownedCandidatesSql(terms, ofOwner, firstRows, firstRowsParam),
     ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and(filters.conditions)} ${orderBy} ${firstRows})`),
   ];
   const pageSql = boundedPageSql(`SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`, page);
@@ -107,9 +108,10 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
  * The first rows of the owners' projects (`ofOwner`: the conditions within one owner `w`), as
  * candidates of the page. Where the order is led by the owner's name, owners are walked in that order
  * and the walk stops when it has `firstRows`; the incremental sort on the owner's name (which the walk
- * provides) keeps that a plan the planner can see and no reliance on row order.
+ * provides) keeps that a plan the planner can see and no reliance on row order. Where it is led by
+ * name or created_at, each owner's rows are read up to a bound on that key (interleavedBoundSql).
  */
-function ownedCandidatesSql(terms: OrderTerm[], ofOwner: string, firstRows: string): string[] {
+function ownedCandidatesSql(terms: OrderTerm[], ofOwner: string, firstRows: string, firstRowsParam: string | null): string[] {
   const [first, second] = terms;
   const ownersOrder = (term: OrderTerm) => `(SELECT owner_id, name FROM owners ORDER BY name ${term.descending ? 'DESC' : 'ASC'})`;
   const walk = (byOwner: OrderTerm, featured: string, rest: OrderTerm[]) =>
@@ -126,10 +128,32 @@ function ownedCandidatesSql(terms: OrderTerm[], ofOwner: string, firstRows: stri
     ];
   }
   const withinOwner = terms.filter((term) => term.field !== 'owner');
+  const bound = firstRowsParam ? interleavedBoundSql(first, ofOwner, firstRowsParam) : '';
   return [
     `(SELECT c.* FROM owners w CROSS JOIN LATERAL (
-       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${ofOwner} ${orderByTermsSql(withinOwner)} ${firstRows}) c)`,
+       SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.owner_id = w.owner_id${ofOwner}${bound} ${orderByTermsSql(withinOwner)} ${firstRows}) c)`,
   ];
+}
+
+/**
+ * In an order led by name or created_at (`lead`), the first `n` rows of all owners together reach no
+ * further in that key than the n-th row of any subset of those rows. The subset is each owner's first
+ * 2 × ceil(n ÷ owners) rows (twice the even share, so owners with fewer rows than that leave enough);
+ * its n-th key bounds every owner's read, so about n rows are read beyond the subset, where reading
+ * each owner's first n rows read owners × n. When the subset holds fewer than n rows, the bound is the
+ * last key of all the owners' rows: every owner's first n rows are read, as without a bound. Ties on
+ * the key are all kept (the bound is inclusive), and the later order terms sort them.
+ */
+function interleavedBoundSql(lead: OrderTerm, ofOwner: string, n: string): string {
+  const key = orderColumn(lead.field);
+  const direction = lead.descending ? 'DESC' : 'ASC';
+  const reverse = lead.descending ? 'ASC' : 'DESC';
+  const firstKeys = (order: string, rows: string) =>
+    `SELECT ${key} AS key FROM projects p WHERE p.owner_id = w.owner_id${ofOwner} ORDER BY ${key} ${order} LIMIT ${rows}`;
+  const share = `(SELECT 2 * ceil(${n}::numeric / greatest(count(*), 1))::int FROM owners)`;
+  const nth = `(SELECT s.key FROM owners w CROSS JOIN LATERAL (${firstKeys(direction, share)}) s ORDER BY s.key ${direction} OFFSET ${n} - 1 LIMIT 1)`;
+  const last = `(SELECT s.key FROM owners w CROSS JOIN LATERAL (${firstKeys(reverse, '1')}) s ORDER BY s.key ${reverse} LIMIT 1)`;
+  return ` AND ${key} ${lead.descending ? '>=' : '<='} coalesce(${nth}, ${last})`;
 }
 
 /**
