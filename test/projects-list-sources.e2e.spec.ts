@@ -220,6 +220,17 @@ describe('pages drawn from every source at once (spec §5.2, §6.2, §7)', () =>
     },
   );
 
+  it.each(['name', '-created_at'])('ordering=%s takes a limit and an offset beyond 64 bits (spec §7)', async (ordering) => {
+    const HUGE = '99999999999999999999999';
+    const want = expectedIds(true, ordering === 'name' ? [['name', 1]] : [['created', -1]]);
+    const whole = await get(t, `/api/v1/projects/?include_public=1&ordering=${ordering}&limit=${HUGE}`, viewer);
+    expect([whole.status, ids(whole.body)]).toEqual([200, want]);
+    const rest = await get(t, `/api/v1/projects/?include_public=1&ordering=${ordering}&limit=${HUGE}&offset=3`, viewer);
+    expect([rest.status, ids(rest.body)]).toEqual([200, want.slice(3)]);
+    const past = await get(t, `/api/v1/projects/?include_public=1&ordering=${ordering}&limit=2&offset=${HUGE}`, viewer);
+    expect([past.status, past.body, past.headers['x-total-count']]).toEqual([200, [], String(want.length)]);
+  });
+
   it('filters pages from every source: search and owner', async () => {
     const want = expectedIds(true, [['name', 1]]).filter((id) => /a/i.test(expected.get(id)!.name) || /a/i.test(expected.get(id)!.owner));
     const walked: string[] = [];

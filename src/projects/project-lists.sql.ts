@@ -48,10 +48,10 @@ export function listTotal(rows: Array<{ total_count: number }>, page: PageReques
  * The first set is read one owner at a time. In an order led by the owner (the default one, after the
  * featured projects), owners are taken in name order and each one's projects in index order until the
  * page is full, so it reads about offset + limit entries in all, plus one probe per owner it reaches.
- * In an order led by name or created_at, owners interleave: each owner's entries up to a bound are read
- * and merged, about three times offset + limit in all (interleavedBoundSql). Its count reads one row per owner from the counts the database keeps
- * (owner_project_counts); with a search, only owners whose name does not carry every term have their
- * projects tested.
+ * In an order led by name or created_at, owners interleave: each owner's entries up to a bound are
+ * read and merged, about three times offset + limit in all (interleavedBoundSql). Its count reads one
+ * row per owner from the counts the database keeps (owner_project_counts); with a search, only owners
+ * whose name does not carry every term have their projects tested.
  */
 export function listProjectsStatements(userId: string, criteria: ListProjectsCriteria, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
@@ -150,7 +150,7 @@ function interleavedBoundSql(lead: OrderTerm, ofOwner: string, n: string): strin
   const reverse = lead.descending ? 'ASC' : 'DESC';
   const firstKeys = (order: string, rows: string) =>
     `SELECT ${key} AS key FROM projects p WHERE p.owner_id = w.owner_id${ofOwner} ORDER BY ${key} ${order} LIMIT ${rows}`;
-  const share = `(SELECT 2 * ceil(${n}::numeric / greatest(count(*), 1))::int FROM owners)`;
+  const share = `(SELECT 2 * ceil(${n}::numeric / greatest(count(*), 1))::bigint FROM owners)`;
   const nth = `(SELECT s.key FROM owners w CROSS JOIN LATERAL (${firstKeys(direction, share)}) s ORDER BY s.key ${direction} OFFSET ${n} - 1 LIMIT 1)`;
   const last = `(SELECT s.key FROM owners w CROSS JOIN LATERAL (${firstKeys(reverse, '1')}) s ORDER BY s.key ${reverse} LIMIT 1)`;
   return ` AND ${key} ${lead.descending ? '>=' : '<='} coalesce(${nth}, ${last})`;
