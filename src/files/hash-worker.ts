@@ -52,9 +52,8 @@ export const HASH_BATCH_BYTES = 1024 * 1024;
 export const MAX_PENDING_HASH_BYTES = 4 * 1024 * 1024;
 
 /**
- * Batches the thread has hashed and handed back. Reusing them keeps the memory hashing holds at about
- * the bytes in flight: a batch left to the thread's garbage collector stays allocated long after it
- * is hashed, since that thread allocates almost nothing else and so rarely collects.
+ * Batches the thread has hashed and handed back. Reusing them keeps what hashing holds at about the
+ * bytes in flight, where a fresh megabyte per batch waits for two threads' garbage collectors.
  */
 const spareBatches: ArrayBuffer[] = [];
 const MAX_SPARE_BATCHES = MAX_PENDING_HASH_BYTES / HASH_BATCH_BYTES + 1;
