@@ -12,11 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { ROOT, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+import { autocannon, listBenchEnv, processTicks, ROOT, startServer, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,37 +31,19 @@ const other = path.resolve(values.other);
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-function load(url: string, token: string): Promise<number> {
-  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`, url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('close', (code) => {
-      const result = JSON.parse(stdout.trim().split('\n').pop() || '{}') as { requests?: { total: number }; non2xx?: number; errors?: number };
-      if (code !== 0 || !result.requests) return reject(new Error(`autocannon failed (exit ${code})`));
-      if (result.non2xx || result.errors) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
-      resolve(result.requests.total);
-    });
-  });
+async function load(url: string, token: string): Promise<number> {
+  const result = await autocannon(['-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`, url]);
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return result.requests.total;
 }
 
 /** Milliseconds of the server's CPU per request over one load. */
 async function cpuPerRequest(server: Server, path: string, token: string): Promise<number> {
-  const before = cpuSeconds(server.child.pid!);
+  const before = processTicks(server.child.pid);
   const requests = await load(server.baseUrl + path, token);
-  return ((cpuSeconds(server.child.pid!) - before) * 1000) / requests;
+  return ((processTicks(server.child.pid) - before) * 1000) / TICKS_PER_SECOND / requests;
 }
 
 async function main(): Promise<void> {
@@ -90,9 +71,7 @@ async function main(): Promise<void> {
       { name: 'GET one project', path: `/api/v1/projects/${rows[0]?.id}/`, token: orgadmin },
       { name: 'public list', path: '/api/v1/projects/public/?limit=50', token: few },
     ];
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL'])
-      delete env[variable];
+    const env = listBenchEnv(database.url);
     for (const [name, root] of [
       ['this', ROOT],
       ['other', other],

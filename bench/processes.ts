@@ -1,7 +1,8 @@
 /**
  * The server processes the bench scripts start (bench/run.ts, bench/soak.ts, bench/jobs.ts,
- * bench/deltas.ts): spawned from the built code, their last output kept for error messages, stopped
- * with SIGTERM (SIGKILL after 15 s).
+ * bench/deltas.ts, bench/compare.ts): spawned from the built code, their last output kept for error
+ * messages, stopped with SIGTERM (SIGKILL after 15 s); the load put on them (autocannon) and the CPU
+ * time they use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -75,6 +76,17 @@ export function rssMb(pid: number | undefined, digits = 1): number | null {
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 /**
+ * The environment of the list benchmarks' servers (bench/run.ts, bench/compare.ts, and the ceiling and
+ * floor beside them): production settings on `databaseUrl`, without the settings of this shell that
+ * would change what is measured (a rate limit, a page cap, S3, an admin to create).
+ */
+export function listBenchEnv(databaseUrl: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL']) delete env[variable];
+  return env;
+}
+
+/**
  * The environment of a production server on `databaseUrl` (bench/jobs.ts, bench/deltas.ts): quiet
  * logs, BENCH_ADMIN as its first staff account, one job at a time per worker process.
  */
@@ -107,4 +119,52 @@ export function apiCaller(server: Server) {
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
     return answer;
   };
+}
+
+/** CPU time in clock ticks (USER_HZ, 100 on Linux). */
+export const TICKS_PER_SECOND = 100;
+
+/** User + system CPU ticks of a process so far (with its reaped children's); 0 when it is gone. */
+export function processTicks(pid: number | undefined, withChildren = false): number {
+  if (!pid) return 0;
+  try {
+    // Fields after "(comm)": state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const at = (field: number) => Number(fields[field - 3]);
+    return at(14) + at(15) + (withChildren ? at(16) + at(17) : 0);
+  } catch {
+    return 0;
+  }
+}
+
+const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
+
+export interface AutocannonOutput {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+/** Runs autocannon with `args` (its options and the URL; `-j` is added) in its own process. */
+export function autocannon(args: string[]): Promise<AutocannonOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [AUTOCANNON, '-j', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(line) as AutocannonOutput);
+      } catch (error) {
+        reject(new Error(`autocannon failed (${(error as Error).message}): ${stderr.trim()} ${stdout.slice(0, 500)}`));
+      }
+    });
+  });
 }

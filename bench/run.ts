@@ -27,10 +27,22 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '..
 import { listProjectsStatements, listPublicProjectsStatements, type ListProjectsCriteria, type ListStatements } from '../src/projects/project-lists.sql.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
 import { latencySvg, type LatencySeries } from './plot.js';
-import { ROOT, rssMb, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+import {
+  autocannon,
+  listBenchEnv,
+  processTicks,
+  ROOT,
+  rssMb,
+  sleep,
+  startServer,
+  stopServer,
+  TICKS_PER_SECOND,
+  waitUntilAnswering,
+  type AutocannonOutput,
+  type Server,
+} from './processes.js';
 
 const RESULTS = path.join(ROOT, 'bench/results');
-const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
 /** The page whose results block `--readme` rewrites. */
 const README = path.join(ROOT, 'docs', 'performance.md');
 const PAGE = { limit: 50, offset: 0 };
@@ -225,22 +237,6 @@ const cpuText = (c: CpuShare) => `CPU cores: server ${c.server}, postgres ${c.po
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** CPU time in clock ticks (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-function processTicks(pid: number | undefined, withChildren = false): number {
-  if (!pid) return 0;
-  try {
-    // Fields after "(comm)": state is field 3; utime 14, stime 15, cutime 16, cstime 17.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const at = (field: number) => Number(fields[field - 3]);
-    return at(14) + at(15) + (withChildren ? at(16) + at(17) : 0);
-  } catch {
-    return 0;
-  }
-}
-
 /** The postmaster and every process it forked (backends, workers). */
 function postgresTicks(postmaster: number): number {
   let ticks = processTicks(postmaster, true);
@@ -316,47 +312,22 @@ async function waitForQuiet(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface AutocannonOutput {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number; max: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-
-function autocannon(url: string, token: string, seconds: number, method: 'GET' | 'POST'): Promise<AutocannonOutput> {
-  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`];
+function load(url: string, token: string, seconds: number, method: 'GET' | 'POST'): Promise<AutocannonOutput> {
+  const args = ['-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`];
   if (method === 'POST') {
     // A unique name per request: autocannon replaces [<id>] in the body with a fresh id each time.
     args.push('-m', 'POST', '-H', 'Content-Type: application/json', '-I', '-b', JSON.stringify({ name: `${POSTED_NAME_PREFIX}[<id>]` }));
   }
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(JSON.parse(line) as AutocannonOutput);
-      } catch (error) {
-        reject(new Error(`autocannon failed (${error.message}): ${stderr.trim()} ${stdout.slice(0, 500)}`));
-      }
-    });
-  });
+  return autocannon([...args, url]);
 }
 
 async function measure(server: Server, postmaster: number, scenario: Scenario, path: string, token: string): Promise<Measurement> {
   await waitForQuiet();
-  if (warmup > 0) await autocannon(server.baseUrl + path, token, warmup, scenario.method);
+  if (warmup > 0) await load(server.baseUrl + path, token, warmup, scenario.method);
   const loadAverage1m = round(os.loadavg()[0]);
   const rssBefore = rssMb(server.child.pid);
   const cpuBefore = sampleCpu(server.child.pid, postmaster);
-  const out = await autocannon(server.baseUrl + path, token, duration, scenario.method);
+  const out = await load(server.baseUrl + path, token, duration, scenario.method);
   const cpu = cpuShare(cpuBefore, sampleCpu(server.child.pid, postmaster));
   const rssAfter = rssMb(server.child.pid);
   return {
@@ -536,9 +507,7 @@ async function runSize(size: number): Promise<SizeResult> {
     // Projects a previous run's POST scenario left behind (normally removed at the end of a run).
     await client.query(`DELETE FROM projects WHERE owner_id = $1 AND name LIKE $2`, [few.id, `${POSTED_NAME_PREFIX}%`]);
 
-    const common: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: pgHandle.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'MAX_PAGE_LIMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'STORAGE_DRIVER', 'PUBLIC_URL'])
-      delete common[variable];
+    const common = listBenchEnv(pgHandle.url);
     const oursPort = await freePort();
     serverDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
     ours = startServer('fieldbase', path.join(ROOT, 'dist/src/main.js'), { ...common, PORT: String(oursPort), DATA_DIR: serverDataDir }, oursPort);
