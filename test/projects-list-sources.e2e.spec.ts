@@ -9,7 +9,7 @@ import { get, ids, list, type Project } from './support/project-lists.js';
 // Spec §5.2 (GET /projects/), §5.3 (GET /projects/public/), §5.4 (GET /projects/{id}/), §6.2 (the role
 // of the caller as every listing and GET one show it) and §7 (pagination, absolute URLs, proxies).
 
-describe('one SQL statement per page plus a count (spec §5.2, §6.2)', () => {
+describe('one SQL statement per page, its total included (spec §5.2, §6.2)', () => {
   let t: TestApp;
   let token: string;
 

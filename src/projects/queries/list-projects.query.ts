@@ -5,7 +5,7 @@ import { toProjectResponse, type ProjectResponse } from '../dto/project.dto.js';
 import type { ListProjectsCriteria } from '../project-lists.sql.js';
 import { ProjectsRepository } from '../projects.repository.js';
 
-/** GET /projects/: every project the caller has a role on (public-only ones on request), one statement per page plus a count. */
+/** GET /projects/: every project the caller has a role on (public-only ones on request), one statement per page, its total included. */
 export class ListProjectsQuery extends Query<Page<ProjectResponse>> {
   constructor(
     readonly actor: Actor,
