@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { runningEmbeddedPostgresUrl } from '../src/database/embedded-postgres.js';
 import { createTestDatabase } from './support/test-app.js';
 import { processExists, ServerProcess } from './support/server-process.js';
 
@@ -59,6 +61,21 @@ describe('the server process on the embedded PostgreSQL', () => {
     const server = await (await start()).ready();
     expect(server.output).not.toContain('shown only this once');
     expect((await login(server, 'admin', adminPassword)).status).toBe(200);
+
+    // The server reaches its PostgreSQL through the socket in the cluster directory, not loopback TCP
+    // (pg_stat_activity has no client address for a socket's connections); tools find the same URL.
+    const url = runningEmbeddedPostgresUrl(dataDir)!;
+    expect(url).toContain(encodeURIComponent(path.join(dataDir, 'pg')));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT client_addr FROM pg_stat_activity WHERE application_name = 'fieldbase'`);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.map((row) => row.client_addr)).toEqual(rows.map(() => null));
+    } finally {
+      await client.end();
+    }
+
     const pgPid = server.postgresPid;
     expect(await server.stop('SIGINT')).toBe(0);
     expect(processExists(pgPid)).toBe(false);
@@ -116,6 +133,30 @@ describe('the server process on the embedded PostgreSQL', () => {
     const server = await start({ AUTH_TOKEN_EXPIRATION_HOURS: 'forever' });
     expect(await server.exit()).toBe(1);
     expect(server.output).toContain('AUTH_TOKEN_EXPIRATION_HOURS');
+  });
+
+  it('in a DATA_DIR too deep for a socket address (107 bytes), reaches its PostgreSQL over loopback TCP', async () => {
+    const deep = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-deep-'));
+    fs.chmodSync(deep, 0o755);
+    const deepDataDir = path.join(deep, 'a-folder-name-long-enough-that-the-clusters-socket-path-passes-the-limit');
+    try {
+      const server = await (await ServerProcess.start({ DATA_DIR: deepDataDir })).ready();
+      running.push(server);
+      const url = runningEmbeddedPostgresUrl(deepDataDir)!;
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT host(client_addr) AS address FROM pg_stat_activity WHERE application_name = 'fieldbase'`);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.map((row) => row.address)).toEqual(rows.map(() => '127.0.0.1'));
+      } finally {
+        await client.end();
+      }
+      expect(await server.stop()).toBe(0);
+    } finally {
+      fs.rmSync(deep, { recursive: true, force: true });
+    }
   });
 
   it('with DATABASE_URL starts nothing embedded', async () => {

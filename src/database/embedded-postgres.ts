@@ -111,7 +111,8 @@ export async function startEmbeddedPostgres(options: {
   const credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as Credentials;
 
   const port = options.port || (await freePort());
-  const child = await startServer(binaries.postgres, clusterDir, port, runAs, path.join(dataDir, 'postgres.log'), {
+  const socketDir = socketDirectory(clusterDir, port);
+  const child = await startServer(binaries.postgres, clusterDir, port, socketDir, runAs, path.join(dataDir, 'postgres.log'), {
     ...embeddedPostgresSettings(),
     ...options.settings,
   });
@@ -123,12 +124,13 @@ export async function startEmbeddedPostgres(options: {
   // If Node dies without a clean stop (an uncaught error), postgres still gets its fast shutdown.
   process.on('exit', stopNow);
 
-  const adminUrl = connectionUrl(credentials, port, 'postgres');
+  const adminUrl = connectionUrl(credentials, port, socketDir, 'postgres');
   await ensureDatabase(adminUrl);
-  log(`embedded PostgreSQL ${readVersion(clusterDir)} listening on 127.0.0.1:${port} (pid ${child.pid}), cluster in ${clusterDir}`);
+  const via = socketDir ? 'through its Unix socket there' : 'over TCP (the socket path would be too long)';
+  log(`embedded PostgreSQL ${readVersion(clusterDir)} listening on 127.0.0.1:${port} (pid ${child.pid}), cluster in ${clusterDir}; Fieldbase connects ${via}`);
 
   return {
-    url: connectionUrl(credentials, port, DATABASE),
+    url: connectionUrl(credentials, port, socketDir, DATABASE),
     adminUrl,
     port,
     pid: child.pid!,
@@ -155,11 +157,24 @@ export function runningEmbeddedPostgresUrl(dataDir: string): string | null {
   const owner = readOwnerPid(dataDir);
   if (owner === null || !isAlive(owner)) return null;
   const credentials = JSON.parse(fs.readFileSync(path.join(dataDir, 'postgres.json'), 'utf8')) as Credentials;
-  return connectionUrl(credentials, lock.port, DATABASE);
+  return connectionUrl(credentials, lock.port, lock.socketDir, DATABASE);
 }
 
-function connectionUrl(credentials: Credentials, port: number, database: string): string {
-  return `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
+/**
+ * The server's own connections go through a Unix socket in the cluster directory: loopback TCP costs
+ * the server and PostgreSQL more CPU per query (docs/performance.md). A socket's address holds at most
+ * 107 bytes, so a deeper cluster directory keeps to TCP, which PostgreSQL listens on anyway (for psql
+ * and other tools).
+ */
+function socketDirectory(clusterDir: string, port: number): string | null {
+  const dir = path.resolve(clusterDir);
+  return Buffer.byteLength(path.join(dir, `.s.PGSQL.${port}`)) <= 107 ? dir : null;
+}
+
+/** With a socket directory, its path is the URL's host (percent-encoded, as pg reads it). */
+function connectionUrl(credentials: Credentials, port: number, socketDir: string | null, database: string): string {
+  const host = socketDir ? encodeURIComponent(socketDir) : '127.0.0.1';
+  return `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@${host}:${port}/${database}`;
 }
 
 interface Binaries {
@@ -350,13 +365,14 @@ async function startServer(
   binary: string,
   clusterDir: string,
   port: number,
+  socketDir: string | null,
   runAs: RunAs,
   logFile: string,
   settings: Record<string, string>,
 ): Promise<ChildProcess> {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
-  const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ? `"${socketDir.replaceAll('"', '""')}"` : ''}`];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
   // detached: postgres gets its own session, so a terminal's Ctrl-C reaches only us and we stop it last.
   const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_ALL: 'C' } });
@@ -444,11 +460,12 @@ async function recoverStaleCluster(dataDir: string, clusterDir: string, log: Log
   throw new EmbeddedPostgresError(`could not stop the stale PostgreSQL (pid ${lock.pid}) in ${clusterDir}; stop it by hand and start again.`);
 }
 
-function readPostmasterPid(clusterDir: string): { pid: number; port: number } | null {
+/** The lock file's lines: pid, cluster, start time, port, socket directory (empty without one), … */
+function readPostmasterPid(clusterDir: string): { pid: number; port: number; socketDir: string | null } | null {
   try {
     const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
     const pid = Number(lines[0]);
-    return Number.isInteger(pid) && pid > 0 ? { pid, port: Number(lines[3]) } : null;
+    return Number.isInteger(pid) && pid > 0 ? { pid, port: Number(lines[3]), socketDir: lines[4] || null } : null;
   } catch {
     return null;
   }
