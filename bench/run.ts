@@ -1,11 +1,13 @@
 /**
- * npm run bench -- [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--warmup 3] [--seed]
+ * npm run bench -- [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--warmup 3] [--server-warmup 5] [--seed]
  *                   [--scenarios list-few,get,…] [--idle-wait 60] [--readme] [--report-only]
  *
  * --seed re-seeds each size first (default: only when data/bench-N does not exist); --scenarios runs
  * some scenarios only and merges them into the size's earlier results; --idle-wait waits up to that
  * many seconds before each measurement for other processes on the machine to go quiet (0: don't);
  * --report-only rewrites summary.md, latency.svg (and docs/performance.md with --readme) from the results files.
+ * --server-warmup loads each server with every GET scenario for that many seconds before the first
+ * measurement of a size, so each is measured compiled as a long-running server is (0: don't).
  *
  * For each size: the embedded PostgreSQL of data/bench-N (seeded first with dist/bench/seed.js when
  * missing, or always with --seed), the production server (`node dist/src/main.js`) and the raw
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '3' },
+    'server-warmup': { type: 'string', default: '5' },
     seed: { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
     scenarios: { type: 'string' },
@@ -66,11 +69,14 @@ const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const warmup = Math.min(Number(values.warmup), duration);
+const serverWarmup = Number(values['server-warmup']);
 const idleWaitSeconds = Number(values['idle-wait']);
 /** The machine counts as quiet when everything else uses less than this many cores. */
 const QUIET_CORES = 0.25;
 if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--sizes must be whole numbers of at least 1000, comma-separated');
-if (!(duration > 0) || !(connections > 0) || !(warmup >= 0)) throw new Error('--duration, --connections and --warmup must be positive numbers');
+if (!(duration > 0) || !(connections > 0) || !(warmup >= 0) || !(serverWarmup >= 0)) {
+  throw new Error('--duration and --connections must be positive numbers, --warmup and --server-warmup at least 0');
+}
 
 type User = 'few' | 'orgadmin';
 
@@ -213,7 +219,8 @@ interface SizeResult {
   finishedAt: string;
   git: string;
   machine: Machine;
-  options: { durationSeconds: number; connections: number; warmupSeconds: number };
+  /** serverWarmupSeconds: absent in results files written before it existed. */
+  options: { durationSeconds: number; connections: number; warmupSeconds: number; serverWarmupSeconds?: number };
   seedSeconds: number | null;
   vacuumAnalyzeSeconds: number;
   projects: number;
@@ -545,6 +552,21 @@ async function runSize(size: number): Promise<SizeResult> {
       log(`EXPLAIN ${scenario.name} (${Date.now() - t} ms)`);
     }
 
+    // A server that has served every kind of request before, as one in production has: V8 optimizes a
+    // function only once it has run often, and the app has far more functions than the ceiling and the
+    // floor, so a few seconds of one scenario leave it still compiling (about a tenth of its CPU per
+    // request in the measurement that followed: docs/performance.md).
+    if (serverWarmup > 0) {
+      const t0 = Date.now();
+      for (const scenario of scenarios.filter((x) => x.method === 'GET')) {
+        const requestPath = scenario.path.replace('{project}', readable);
+        for (const server of hasCeiling(scenario) ? [ours, ceiling, floor] : [ours]) {
+          await load(server.baseUrl + requestPath, users.get(scenario.user)!.token, serverWarmup, 'GET');
+        }
+      }
+      log(`servers warmed up on every GET scenario in ${Math.round((Date.now() - t0) / 1000)} s`);
+    }
+
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
       const { token } = users.get(scenario.user)!;
@@ -597,7 +619,7 @@ async function runSize(size: number): Promise<SizeResult> {
       finishedAt: new Date().toISOString(),
       git: BUILD,
       machine,
-      options: { durationSeconds: duration, connections, warmupSeconds: warmup },
+      options: { durationSeconds: duration, connections, warmupSeconds: warmup, serverWarmupSeconds: serverWarmup },
       seedSeconds,
       vacuumAnalyzeSeconds,
       projects,
@@ -694,6 +716,7 @@ function machineMarkdown(all: SizeResult[]): string {
     (r) =>
       `${fmtSize(r.size)}: ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, build ${r.git}, load average at start ${r.machine.loadAverageAtStart.join(' / ')}` +
       `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up, ${r.options.connections} connections` +
+      (r.options.serverWarmupSeconds ? `, each server first warmed up ${r.options.serverWarmupSeconds} s on every GET scenario` : '') +
       (r.seedSeconds !== null ? `, seeded just before in ${r.seedSeconds} s` : ''),
   );
   return [
