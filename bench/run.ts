@@ -763,9 +763,20 @@ function targetsMarkdown(all: SizeResult[]): string {
       // The seed grows what a user sees with the database (the organization admin: 11 owners at 10k, 42
       // from 100k on), so beside the growth from the smallest size, the growth from the smallest size
       // where the list matches as many rows: the database grown, the list alike.
-      const alike = timedOut ? undefined : all.slice(0, -1).map((r) => ({ size: r.size, s: r.scenarios.find((x) => x.name === s.name) })).find((r) => r.s && r.s.total === s.total && r.s.total !== null);
+      const alike = timedOut
+        ? undefined
+        : all
+            .slice(0, -1)
+            .map((r) => ({ size: r.size, s: r.scenarios.find((x) => x.name === s.name) }))
+            .find((r) => r.s && r.s.total === s.total && r.s.total !== null);
       const sameRows = alike ? { size: alike.size, factor: s.ours.latencyP50 / Math.max(alike.s!.ours.latencyP50, 1) } : null;
-      return { label: s.label, factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity, ceiling, sameRows, total: s.total };
+      return {
+        label: s.label,
+        factor: small && !timedOut ? s.ours.latencyP50 / Math.max(small.ours.latencyP50, 1) : Infinity,
+        ceiling,
+        sameRows,
+        total: s.total,
+      };
     });
     const growthText = (g: (typeof growth)[number]) =>
       (Number.isFinite(g.factor) ? `${g.factor.toFixed(1)}×` : 'timed out') +

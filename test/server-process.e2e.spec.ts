@@ -20,6 +20,17 @@ describe('the server process on the embedded PostgreSQL', () => {
   };
   const login = (server: ServerProcess, username: string, password: string) =>
     fetch(`${server.url}/auth/login/`, { method: 'POST', body: new URLSearchParams({ username, password }) });
+  /** Where the server's connections come from, as PostgreSQL sees them: null for a Unix socket. */
+  const serverClientAddresses = async (url: string): Promise<Array<string | null>> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT host(client_addr) AS address FROM pg_stat_activity WHERE application_name = 'fieldbase'`);
+      return rows.map((row: { address: string | null }) => row.address);
+    } finally {
+      await client.end();
+    }
+  };
 
   beforeAll(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-process-'));
@@ -62,19 +73,13 @@ describe('the server process on the embedded PostgreSQL', () => {
     expect(server.output).not.toContain('shown only this once');
     expect((await login(server, 'admin', adminPassword)).status).toBe(200);
 
-    // The server reaches its PostgreSQL through the socket in the cluster directory, not loopback TCP
-    // (pg_stat_activity has no client address for a socket's connections); tools find the same URL.
+    // The server reaches its PostgreSQL through the socket in the cluster directory, not loopback TCP;
+    // tools (the worker, the CLI) find the same URL.
     const url = runningEmbeddedPostgresUrl(dataDir)!;
     expect(url).toContain(encodeURIComponent(path.join(dataDir, 'pg')));
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query(`SELECT client_addr FROM pg_stat_activity WHERE application_name = 'fieldbase'`);
-      expect(rows.length).toBeGreaterThan(0);
-      expect(rows.map((row) => row.client_addr)).toEqual(rows.map(() => null));
-    } finally {
-      await client.end();
-    }
+    const addresses = await serverClientAddresses(url);
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(addresses).toEqual(addresses.map(() => null));
 
     const pgPid = server.postgresPid;
     expect(await server.stop('SIGINT')).toBe(0);
@@ -144,15 +149,9 @@ describe('the server process on the embedded PostgreSQL', () => {
       running.push(server);
       const url = runningEmbeddedPostgresUrl(deepDataDir)!;
       expect(new URL(url).hostname).toBe('127.0.0.1');
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const { rows } = await client.query(`SELECT host(client_addr) AS address FROM pg_stat_activity WHERE application_name = 'fieldbase'`);
-        expect(rows.length).toBeGreaterThan(0);
-        expect(rows.map((row) => row.address)).toEqual(rows.map(() => '127.0.0.1'));
-      } finally {
-        await client.end();
-      }
+      const addresses = await serverClientAddresses(url);
+      expect(addresses.length).toBeGreaterThan(0);
+      expect(addresses).toEqual(addresses.map(() => '127.0.0.1'));
       expect(await server.stop()).toBe(0);
     } finally {
       fs.rmSync(deep, { recursive: true, force: true });

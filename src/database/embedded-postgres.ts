@@ -372,7 +372,16 @@ async function startServer(
 ): Promise<ChildProcess> {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
-  const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ? `"${socketDir.replaceAll('"', '""')}"` : ''}`];
+  const args = [
+    '-D',
+    clusterDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${socketDir ? `"${socketDir.replaceAll('"', '""')}"` : ''}`,
+  ];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
   // detached: postgres gets its own session, so a terminal's Ctrl-C reaches only us and we stop it last.
   const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_ALL: 'C' } });
