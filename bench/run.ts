@@ -46,7 +46,7 @@ import {
 
 const RESULTS = path.join(ROOT, 'bench/results');
 /** The page whose results block `--readme` rewrites. */
-const README = path.join(ROOT, 'docs', 'performance.md');
+const PERFORMANCE_PAGE = path.join(ROOT, 'docs', 'performance.md');
 const PAGE = { limit: 50, offset: 0 };
 const POSTED_NAME_PREFIX = 'bench-new-';
 const EXPLAIN_TIMEOUT = '120s';
@@ -875,7 +875,7 @@ function writeReports(): void {
   log(`wrote ${path.relative(ROOT, path.join(RESULTS, 'summary.md'))} and latency.svg`);
 
   if (values.readme) {
-    const readme = fs.readFileSync(README, 'utf8');
+    const readme = fs.readFileSync(PERFORMANCE_PAGE, 'utf8');
     const start = '<!-- bench:results:start -->';
     const end = '<!-- bench:results:end -->';
     const from = readme.indexOf(start);
@@ -901,8 +901,8 @@ function writeReports(): void {
       '',
       end,
     ].join('\n');
-    fs.writeFileSync(README, readme.slice(0, from) + block + readme.slice(to + end.length));
-    log('updated the results in README.md');
+    fs.writeFileSync(PERFORMANCE_PAGE, readme.slice(0, from) + block + readme.slice(to + end.length));
+    log(`updated the results in ${path.relative(ROOT, PERFORMANCE_PAGE)}`);
   }
 }
 
