@@ -107,7 +107,8 @@ describe('apply jobs across worker crashes and restarts (issue 16.4, spec §10.3
 
     await victim.stop('SIGKILL');
     workers.splice(workers.indexOf(victim), 1);
-    // Its QGIS process was in a group of its own and outlives it (docs/worker.md); it writes only its own folder.
+    // The slow stand-in's shell is still sleeping, before Python (and the job script's end-with-the-worker
+    // signal, docs/jobs.md) starts: it outlives the worker, so the test ends it.
     for (const pid of jobProcesses(jobId)) process.kill(pid, 'SIGKILL');
     expect((await getJob(base, token, jobId)).status).toBe('started');
 

@@ -83,7 +83,8 @@ describe('the job queue across processes (spec §10.3)', () => {
     await waitFor('the job to start', async () => (await getJob(base, token, job.id)).status === 'started', 60_000);
     await victim.stop('SIGKILL');
     workers.splice(workers.indexOf(victim), 1);
-    // Its QGIS process was in a group of its own and outlives it (see docs/jobs.md); the test ends it.
+    // The slow stand-in's shell is still sleeping, before Python (and the job script's end-with-the-worker
+    // signal, docs/jobs.md) starts: it outlives the worker, so the test ends it.
     const orphans = jobProcesses(job.id);
     expect((await getJob(base, token, job.id)).status).toBe('started');
 

@@ -3,9 +3,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { makeProject, QGIS_PYTHON, QGIS_SCRIPTS, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { waitFor } from './support/jobs.js';
+import { makeProject, makeWorkdir, QGIS_PYTHON, QGIS_SCRIPTS, runJobScript, runQgisScript, type JobRun, type MadeProject } from './support/qgis.js';
 import { pngSize } from './support/kit.js';
+import { processExists } from './support/server-process.js';
 
 /**
  * The Python side of the worker (ref QGIS contract, spec §10.4, §13.2): qgis/check_qgis.py and
@@ -363,5 +366,31 @@ describe('qgis/process_projectfile.py failures: result.json says why, exit 0', (
     failed(run, 'UNKNOWN');
     expect(run.result!.feedback.error_stack).toContain('Traceback');
     expect(run.result!.feedback.error_stack).toContain('project_file');
+  });
+});
+
+describe('a job whose worker dies', () => {
+  it('ends with it: a worker killed with kill -9 leaves no job process running', async () => {
+    const workdir = makeWorkdir('fieldbase-job-');
+    temps.push(workdir);
+    fs.writeFileSync(path.join(workdir, 'job.json'), JSON.stringify({ id: '00000000-0000-4000-8000-000000000003', type: 'sleeping' }));
+    // The worker's own runner (built into dist/ by npm test), in a process of its own to kill.
+    const runner = pathToFileURL(path.resolve('dist/src/worker/qgis-process.js')).href;
+    const options = { python: QGIS_PYTHON, script: path.join(QGIS_SCRIPTS, 'tests', 'sleeping_job.py'), workdir, timeoutMs: 600_000, memoryMb: 4096 };
+    const worker = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { runQgisScript } = await import(${JSON.stringify(runner)}); await runQgisScript(${JSON.stringify(options)}).result;`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const pidFile = path.join(workdir, 'pid');
+    const job = await waitFor('the job to run', async () => fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8')), 30_000);
+    expect(processExists(job)).toBe(true);
+
+    worker.kill('SIGKILL');
+    await waitFor('the job to end with its worker', async () => !processExists(job), 5_000);
   });
 });

@@ -4,15 +4,18 @@ A job script calls run_job(); whatever happens, result.json is written (atomical
 exits 0, so the worker can tell a failed job (feedback.error) from a crashed process.
 """
 
+import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
 from contextlib import contextmanager
 
 FEEDBACK_VERSION = "2.0"
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 
 
 class JobError(Exception):
@@ -100,6 +103,7 @@ def run_job(work, empty_result: dict) -> None:
 
     empty_result holds the fields a failed job reports (e.g. project_details: null).
     """
+    _end_with_worker()
     workdir = sys.argv[1] if len(sys.argv) == 2 else None
     if workdir is None:
         print(f"usage: {sys.argv[0]} <workdir>", file=sys.stderr)
@@ -115,6 +119,22 @@ def run_job(work, empty_result: dict) -> None:
         log(f"job failed: {feedback['error']}")
     write_result(workdir, result)
     _exit_after_result()
+
+
+def _end_with_worker() -> None:
+    """The kernel kills this process when the worker that started it dies.
+
+    The worker kills a job's process group on timeout, memory cap or stop, but a worker killed with
+    kill -9 cannot: without this, QGIS would run on, unbounded by the timeout, for a job already
+    ended WORKER_LOST and retried elsewhere.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the worker's own kill is all there is
+    if os.getppid() == 1:
+        os._exit(1)  # the worker died before the signal was set, so it will never come
 
 
 def _exit_after_result() -> None:
