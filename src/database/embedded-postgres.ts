@@ -372,16 +372,8 @@ async function startServer(
 ): Promise<ChildProcess> {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
-  const args = [
-    '-D',
-    clusterDir,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    `unix_socket_directories=${socketDir ? `"${socketDir.replaceAll('"', '""')}"` : ''}`,
-  ];
+  const sockets = socketDir ? `"${socketDir.replaceAll('"', '""')}"` : ''; // a list setting: quoted, so a comma is part of the path
+  const args = ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sockets}`];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
   // detached: postgres gets its own session, so a terminal's Ctrl-C reaches only us and we stop it last.
   const child = spawn(binary, args, { uid: runAs.uid, gid: runAs.gid, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_ALL: 'C' } });
