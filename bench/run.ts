@@ -552,6 +552,8 @@ async function runSize(size: number): Promise<SizeResult> {
       log(`EXPLAIN ${scenario.name} (${Date.now() - t} ms)`);
     }
 
+    const requestPathOf = (scenario: Scenario) => scenario.path.replace('{project}', readable);
+
     // A server that has served every kind of request before, as one in production has: V8 optimizes a
     // function only once it has run often, and the app has far more functions than the ceiling and the
     // floor, so a few seconds of one scenario leave it still compiling (about a tenth of its CPU per
@@ -559,9 +561,8 @@ async function runSize(size: number): Promise<SizeResult> {
     if (serverWarmup > 0) {
       const t0 = Date.now();
       for (const scenario of scenarios.filter((x) => x.method === 'GET')) {
-        const requestPath = scenario.path.replace('{project}', readable);
         for (const server of hasCeiling(scenario) ? [ours, ceiling, floor] : [ours]) {
-          await load(server.baseUrl + requestPath, users.get(scenario.user)!.token, serverWarmup, 'GET');
+          await load(server.baseUrl + requestPathOf(scenario), users.get(scenario.user)!.token, serverWarmup, 'GET');
         }
       }
       log(`servers warmed up on every GET scenario in ${Math.round((Date.now() - t0) / 1000)} s`);
@@ -570,7 +571,7 @@ async function runSize(size: number): Promise<SizeResult> {
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
       const { token } = users.get(scenario.user)!;
-      const requestPath = scenario.path.replace('{project}', readable);
+      const requestPath = requestPathOf(scenario);
       const probed = await probe(ours, scenario, requestPath, token);
       let ceilingResult: Measurement | null = null;
       let floorResult: Measurement | null = null;

@@ -5,8 +5,9 @@ import { callerRoleSetsSql, pageRowRoleSql } from './roles/project-roles.sql.js'
 
 /*
  * The statements of the two project lists, GET /projects/ and GET /projects/public/: one statement
- * per page, its rows carrying the total, and a count for an empty page past the end. ProjectsRepository runs them; the benchmark's ceiling runs these very
- * statements too, so they are built here, apart from the repository's connection.
+ * per page, its rows carrying the total, and a count for an empty page past the end.
+ * ProjectsRepository runs them; the benchmark's ceiling runs these very statements too, so they are
+ * built here, apart from the repository's connection.
  */
 
 export interface ListProjectsCriteria {
