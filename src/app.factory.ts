@@ -16,7 +16,7 @@ import { answerUnparsableRequests } from './common/client-errors.js';
 import { MAX_NESTING } from './common/nesting.js';
 import { rejectNulInUrl } from './common/nul-characters.js';
 import { securityHeaders } from './common/security-headers.js';
-import { PAGINATION_SETTINGS, type PaginationSettings } from './common/pagination.js';
+import { answerPage, Page, PAGINATION_SETTINGS, type PaginationSettings } from './common/pagination.js';
 import { requestContext } from './common/request-context.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
@@ -48,7 +48,7 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     databaseUrl = embedded.url;
   }
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), new ExpressWithoutFolderRedirects(), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), new FieldbaseExpressAdapter(), {
       bodyParser: false,
       logger,
       abortOnError: false,
@@ -77,13 +77,21 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
 }
 
 /**
- * No route redirects and an unknown path is the 404 envelope (spec §1), static files included: the docs
- * page's assets, which @nestjs/swagger serves through useStaticAssets. Left to its defaults, serve-static
- * answers a folder's path (`/api/v1/docs/x/..`) with a 301 and an HTML body, and one ending in "/" with
- * the folder's index.html (Swagger UI's demo page). Here a folder is not found, so the request goes on
- * to the 404 envelope.
+ * Express as the app uses it:
+ *
+ * - A list handler's Page is answered as a bare array plus its headers (answerPage), here, where
+ *   every handler's result passes anyway: as an interceptor it put an rxjs chain on every list request.
+ * - No route redirects and an unknown path is the 404 envelope (spec §1), static files included: the
+ *   docs page's assets, which @nestjs/swagger serves through useStaticAssets. Left to its defaults,
+ *   serve-static answers a folder's path (`/api/v1/docs/x/..`) with a 301 and an HTML body, and one
+ *   ending in "/" with the folder's index.html (Swagger UI's demo page). Here a folder is not found,
+ *   so the request goes on to the 404 envelope.
  */
-class ExpressWithoutFolderRedirects extends ExpressAdapter {
+class FieldbaseExpressAdapter extends ExpressAdapter {
+  override reply(response: Response, body: unknown, statusCode?: number) {
+    return super.reply(response, body instanceof Page ? answerPage(response.req as Request, response, body) : body, statusCode);
+  }
+
   override useStaticAssets(path: string, options: Parameters<ExpressAdapter['useStaticAssets']>[1]) {
     return super.useStaticAssets(path, { ...options, redirect: false, index: false });
   }

@@ -1,4 +1,4 @@
-import { applyDecorators, UseInterceptors, type INestApplication, type Type } from '@nestjs/common';
+import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
 import {
   ApiExtraModels,
   ApiHeader,
@@ -11,7 +11,6 @@ import {
   type OpenAPIObject,
 } from '@nestjs/swagger';
 import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
-import { PaginationInterceptor } from './pagination.js';
 
 /** Every error code of spec §2, with when it is sent: the descriptions of the error responses are built from these. */
 export const ERROR_CODES = {
@@ -145,12 +144,11 @@ const PAGE_HEADERS = {
 } as const;
 
 /**
- * A list endpoint: a bare array, paginated by limit/offset with its headers (spec §7), which its
- * PaginationInterceptor sets from the Page the handler returns.
+ * A list endpoint: a bare array, paginated by limit/offset with its headers (spec §7), which the HTTP
+ * adapter sets from the Page the handler returns (answerPage).
  */
 export const ApiList = (types: Type<unknown> | Type<unknown>[]) =>
   applyDecorators(
-    UseInterceptors(PaginationInterceptor),
     ApiExtraModels(...[types].flat()),
     ApiResponse({
       status: 200,

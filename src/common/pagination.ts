@@ -1,6 +1,5 @@
-import { createParamDecorator, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { map, type Observable } from 'rxjs';
 import { absoluteUrl } from './absolute-url.js';
 import { ValidationFailed } from './errors.js';
 
@@ -16,7 +15,7 @@ export interface PageRequest {
 /** No list is this long, so a limit or offset above it selects the same rows as the value itself. */
 const BEYOND_ANY_LIST = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** What a list query returns; the PaginationInterceptor turns it into a bare array plus headers. */
+/** What a list query returns; the HTTP adapter answers it as a bare array plus headers (`answerPage`). */
 export class Page<T> {
   constructor(
     readonly items: T[],
@@ -65,28 +64,23 @@ export function limitOffsetSql(page: PageRequest, params: unknown[]): string {
   return `LIMIT $${params.length - 1} OFFSET $${params.length}`;
 }
 
-@Injectable()
-export class PaginationInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(
-      map((result) => {
-        if (!(result instanceof Page)) return result;
-        const req = context.switchToHttp().getRequest<Request>();
-        const res = context.switchToHttp().getResponse<Response>();
-        const { request } = result;
-        if (request.limit !== null) {
-          // In bigint: the links carry the values asked for, however large.
-          const { limit, offset } = request.exact ?? { limit: BigInt(request.limit), offset: BigInt(request.offset) };
-          const settings = req.app.get(PAGINATION_SETTINGS) as PaginationSettings;
-          const link = (newOffset: bigint | null) => absoluteUrl(req, settings.publicUrl, pageUrl(req, limit, newOffset));
-          res.setHeader('X-Total-Count', String(result.total));
-          if (offset + limit < BigInt(result.total)) res.setHeader('X-Next-Page', link(offset + limit));
-          if (offset > 0n) res.setHeader('X-Previous-Page', link(offset > limit ? offset - limit : null));
-        }
-        return result.items;
-      }),
-    );
+/**
+ * The answer to a list request (spec §7): sets X-Total-Count and the page links when the request is
+ * paginated, and returns the page's rows. The app's HTTP adapter calls it for every handler result that
+ * is a Page (src/app.factory.ts), where an interceptor would wrap each list request in an rxjs chain.
+ */
+export function answerPage(req: Request, res: Response, page: Page<unknown>): unknown[] {
+  const { request } = page;
+  if (request.limit !== null) {
+    // In bigint: the links carry the values asked for, however large.
+    const { limit, offset } = request.exact ?? { limit: BigInt(request.limit), offset: BigInt(request.offset) };
+    const settings = req.app.get(PAGINATION_SETTINGS) as PaginationSettings;
+    const link = (newOffset: bigint | null) => absoluteUrl(req, settings.publicUrl, pageUrl(req, limit, newOffset));
+    res.setHeader('X-Total-Count', String(page.total));
+    if (offset + limit < BigInt(page.total)) res.setHeader('X-Next-Page', link(offset + limit));
+    if (offset > 0n) res.setHeader('X-Previous-Page', link(offset > limit ? offset - limit : null));
   }
+  return page.items;
 }
 
 /** The request's own path and query with `limit` and `offset` replaced (offset left out when null). */

@@ -41,7 +41,18 @@ export function dataSourceOptions(url: string, entities: NonNullable<DataSourceO
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: 10, application_name: 'fieldbase' },
+    extra: {
+      max: 10,
+      application_name: 'fieldbase',
+      // Connections are kept while idle (pg closes them after 10 s by default): a new one costs 20–40 ms
+      // (a backend started, SCRAM on both sides) and then plans each prepared statement afresh for its
+      // first executions, so after a pause a burst of list requests took 7–17 times as long as warm
+      // (docs/performance.md, point 14). TCP keep-alive keeps a NAT or firewall between the server and an
+      // external PostgreSQL from dropping an idle connection unseen, and tells the pool when one is gone.
+      idleTimeoutMillis: 0,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 60_000,
+    },
   };
 }
 
