@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
@@ -28,6 +30,7 @@ import { StorageCleaner } from './storage/storage-cleaner.js';
 import { JobWorker } from './worker/job-worker.service.js';
 
 export const API_PREFIX = 'api/v1';
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface Fieldbase {
   app: NestExpressApplication;
@@ -86,8 +89,30 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
  *   serve-static answers a folder's path (`/api/v1/docs/x/..`) with a 301 and an HTML body, and one
  *   ending in "/" with the folder's index.html (Swagger UI's demo page). Here a folder is not found,
  *   so the request goes on to the 404 envelope.
+ * - Connections kept alive longer than the proxies in front keep theirs, and a stop that does not
+ *   wait that long.
  */
 class FieldbaseExpressAdapter extends ExpressAdapter {
+  /**
+   * An idle connection stays open longer than the proxies in front keep theirs (nginx's upstream
+   * keepalive_timeout, load balancers such as AWS's: 60 s). With Node's default of 5 s the server
+   * closes connections a proxy may be sending its next request on, which the proxy answers 502.
+   */
+  override initHttpServer(options: NestApplicationOptions) {
+    super.initHttpServer(options);
+    (this.getHttpServer() as Server).keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  }
+
+  /**
+   * Stopping: Node closes the idle connections at once, and a request still in flight gets its answer
+   * with its connection closed about a second later, not a keep-alive timeout later, which would hold
+   * the stop as long.
+   */
+  override close() {
+    (this.getHttpServer() as Server).keepAliveTimeout = 1;
+    return super.close();
+  }
+
   override reply(response: Response, body: unknown, statusCode?: number) {
     return super.reply(response, body instanceof Page ? answerPage(response.req as Request, response, body) : body, statusCode);
   }

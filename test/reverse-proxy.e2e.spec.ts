@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,12 +20,22 @@ import { md5, s3Etag } from './support/kit.js';
 const PUBLIC = 'https://gis.example.com/cloud';
 const ADMIN = { username: 'admin', password: 'proxy-admin-password' };
 
+/** The upstream of docs/deploy.md: connections to the server kept and reused. */
+function upstream(name: string, serverPort: number): string {
+  return `
+    upstream ${name} {
+      server 127.0.0.1:${serverPort};
+      keepalive 16;
+    }`;
+}
+
 /** The proxy settings of docs/deploy.md, with the scheme and host of the TLS terminator fixed. */
-function location(prefix: string, serverPort: number): string {
+function location(prefix: string, upstreamName: string): string {
   return `
     location ${prefix}/ {
-      proxy_pass http://127.0.0.1:${serverPort}/;
+      proxy_pass http://${upstreamName}/;
       proxy_http_version 1.1;
+      proxy_set_header Connection "";
       proxy_request_buffering off;
       proxy_set_header X-Forwarded-Proto https;
       proxy_set_header X-Forwarded-Host gis.example.com;
@@ -114,11 +125,13 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
           ""      $request_id;
         }
         log_format fieldbase '$remote_addr "$request" $status request_id=$fieldbase_request_id';
+        ${upstream('trusted', trusted.port)}
+        ${upstream('untrusted', untrusted.port)}
         server {
           listen 127.0.0.1:${port};
           client_max_body_size 0;
-          ${location('/cloud', trusted.port)}
-          ${location('/plain', untrusted.port)}
+          ${location('/cloud', 'trusted')}
+          ${location('/plain', 'untrusted')}
         }`,
       { accessLogFormat: 'fieldbase' },
     );
@@ -198,8 +211,8 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
     it('a server that does not trust the proxy ignores its X-Forwarded-* headers', async () => {
       const res = await send(plain('projects/?limit=1'), { headers: authed() });
       expect(res.status).toBe(200);
-      // nginx's default Host for proxy_pass is the upstream's address.
-      expect(res.headers['x-next-page']).toBe(`http://127.0.0.1:${untrusted.port}/api/v1/projects/?limit=1&offset=1`);
+      // nginx's default Host for proxy_pass is the name of the upstream block.
+      expect(res.headers['x-next-page']).toBe('http://untrusted/api/v1/projects/?limit=1&offset=1');
     });
   });
 
@@ -250,6 +263,30 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
       await nginx.accessLogLine(new RegExp(`"GET /cloud/api/v1/status/ HTTP/1\\.1" 200 request_id=${id}$`));
     });
   });
+
+  it("keeps an idle connection open past 5 s (Node's default), so a proxy reusing it is not cut off", async () => {
+    // nginx keeps its idle upstream connections 60 s, load balancers as long: a server that closed
+    // sooner could close one just as the proxy sent the next request on it, which the proxy answers 502.
+    const socket = net.connect(trusted.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const answers = async (n: number) => {
+      while ((received.match(/HTTP\/1\.1 \d{3} /g) ?? []).length < n) {
+        if (socket.destroyed) throw new Error(`the server closed the connection after ${received.length} bytes`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const status = 'GET /api/v1/status/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    socket.write(status);
+    await answers(1);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(socket.destroyed).toBe(false);
+    socket.write(status);
+    await answers(2);
+    socket.end();
+    await closed;
+  }, 20_000);
 
   it('streams a large upload through nginx (client_max_body_size, proxy_request_buffering off) and serves it back', async () => {
     const project = await createProject('proxy-upload');
