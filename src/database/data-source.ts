@@ -44,12 +44,14 @@ export function dataSourceOptions(url: string, entities: NonNullable<DataSourceO
     extra: {
       max: 10,
       application_name: 'fieldbase',
-      // Connections are kept while idle (pg closes them after 10 s by default): a new one costs 20–40 ms
-      // (a backend started, SCRAM on both sides) and then plans each prepared statement afresh for its
-      // first executions, so after a pause a burst of list requests took 7–17 times as long as warm
-      // (docs/performance.md, point 14). TCP keep-alive keeps a NAT or firewall between the server and an
-      // external PostgreSQL from dropping an idle connection unseen, and tells the pool when one is gone.
-      idleTimeoutMillis: 0,
+      // Connections are kept through pauses of up to 5 minutes (pg closes them after 10 s by default): a
+      // new one costs 20–40 ms (a backend started, SCRAM on both sides) and then plans each prepared
+      // statement afresh for its first executions, so after a pause a burst of list requests took 7–17
+      // times as long as warm (docs/performance.md, point 14). Not for ever: a connection to a database
+      // host that vanished without closing it would wait for the kernel to give up on it. TCP
+      // keep-alive keeps a NAT or firewall between the server and an external PostgreSQL from dropping
+      // an idle connection unseen.
+      idleTimeoutMillis: 5 * 60_000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 60_000,
     },
