@@ -30,7 +30,6 @@ import { StorageCleaner } from './storage/storage-cleaner.js';
 import { JobWorker } from './worker/job-worker.service.js';
 
 export const API_PREFIX = 'api/v1';
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface Fieldbase {
   app: NestExpressApplication;
@@ -78,6 +77,9 @@ export async function createApp(config: AppConfig, logger = new JsonLogger(confi
     throw error;
   }
 }
+
+/** How long an idle HTTP connection is kept: past the 60 s of the usual proxies (FieldbaseExpressAdapter). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * Express as the app uses it:
