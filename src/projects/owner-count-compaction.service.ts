@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Periodic } from '../common/periodic.js';
 import { ProjectsRepository } from './projects.repository.js';
 
 const COMPACT_EVERY_MS = 5_000;
@@ -12,21 +13,17 @@ const COMPACT_EVERY_MS = 5_000;
 @Injectable()
 export class OwnerCountCompaction implements OnApplicationShutdown {
   private readonly logger = new Logger('OwnerCountCompaction');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly periodic = new Periodic("compacting the owners' project counts", COMPACT_EVERY_MS, () => this.compact(), this.logger);
   private after = '0';
 
   constructor(private readonly projects: ProjectsRepository) {}
 
   start(): void {
-    this.compactSoon();
-    this.timer = setInterval(() => this.compactSoon(), COMPACT_EVERY_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One round now (tests, and the timer); answers how many owners were folded. */
@@ -34,14 +31,5 @@ export class OwnerCountCompaction implements OnApplicationShutdown {
     const { newest, owners } = await this.projects.compactOwnerCounts(this.after);
     this.after = newest;
     return owners;
-  }
-
-  private compactSoon(): void {
-    this.running ??= this.compact()
-      .then(
-        () => undefined,
-        (error) => this.logger.warn(`compacting the owners' project counts failed: ${error}`),
-      )
-      .finally(() => (this.running = null));
   }
 }

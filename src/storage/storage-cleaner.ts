@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { Periodic } from '../common/periodic.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { FileStorage } from './file-storage.js';
 import { StorageRepository } from './storage.repository.js';
@@ -15,8 +16,7 @@ const SWEEP_EVERY_MS = 15 * 60 * 1000;
 @Injectable()
 export class StorageCleaner implements OnApplicationShutdown {
   private readonly logger = new Logger('StorageCleaner');
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> | null = null;
+  private readonly periodic = new Periodic('storage sweep', SWEEP_EVERY_MS, () => this.sweep(), this.logger);
 
   constructor(
     private readonly deletions: StorageRepository,
@@ -46,23 +46,11 @@ export class StorageCleaner implements OnApplicationShutdown {
 
   /** Called once the schema is migrated (app.factory.ts). */
   start(): void {
-    this.sweepSoon();
-    this.timer = setInterval(() => this.sweepSoon(), SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.sweeping;
-  }
-
-  private sweepSoon(): void {
-    this.sweeping ??= this.sweep()
-      .then(
-        () => undefined,
-        (error) => this.logger.warn(`storage sweep failed: ${error}`),
-      )
-      .finally(() => (this.sweeping = null));
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(now = Date.now()): Promise<{ retried: number; orphans: number }> {
