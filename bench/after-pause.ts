@@ -11,13 +11,10 @@
  * `--rounds` times after `--pause` seconds of silence each, and prints how long each burst took to
  * be answered in full, warm and after the pause. Servers take their pauses one after the other.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { listBenchEnv, ROOT, sleep, startServer, stopServer, waitUntilAnswering, type Server } from './processes.js';
+import { onSeededDatabase, ROOT, sleep, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +30,8 @@ const rounds = Number(values.rounds);
 const burstSize = Number(values.burst);
 if (!(pauseMs > 0) || !(rounds > 0) || !(burstSize > 0)) throw new Error('--pause, --rounds and --burst must be positive numbers');
 const PATHS = ['/api/v1/projects/?limit=50', '/api/v1/projects/?limit=50&include_public=1', '/api/v1/projects/public/?limit=50'];
-const headers = { Authorization: `Token ${benchToken(BENCH_USERS.organizationAdmin)}` };
+const token = benchToken(BENCH_USERS.organizationAdmin);
+const headers = { Authorization: `Token ${token}` };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Milliseconds until every request of one burst is answered in full. */
@@ -50,29 +48,9 @@ async function burst(server: Server): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const builds: Array<[string, string]> = [['this', ROOT]];
-  if (values.other) builds.push(['other', path.resolve(values.other)]);
-  for (const [, root] of builds) if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error(`${root} is not built (npm run build there)`);
-  const dataDir = path.join(ROOT, `data/bench-${values.size}`);
-  if (!fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'))) throw new Error(`no ${dataDir}: seed it with npm run bench -- --sizes ${values.size}`);
-  let database: EmbeddedPostgresHandle | null = null;
-  const servers: Server[] = [];
-  const dataDirs: string[] = [];
-  try {
-    database = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
-    for (const [name, root] of builds) {
-      const port = await freePort();
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-pause-'));
-      dataDirs.push(dir);
-      const server = startServer(
-        name,
-        path.join(root, 'dist/src/main.js'),
-        { ...listBenchEnv(database.url), WORKER: 'false', PORT: String(port), DATA_DIR: dir },
-        port,
-      );
-      servers.push(server);
-      await waitUntilAnswering(server, PATHS[0], headers);
-    }
+  const builds = [{ name: 'this', root: ROOT }];
+  if (values.other) builds.push({ name: 'other', root: path.resolve(values.other) });
+  await onSeededDatabase(values.size!, builds, { path: PATHS[0], token, extraEnv: { WORKER: 'false' } }, async (servers) => {
     const warm = new Map<Server, number[]>(servers.map((s) => [s, []]));
     const afterPause = new Map<Server, number[]>(servers.map((s) => [s, []]));
     for (const server of servers) {
@@ -96,11 +74,7 @@ async function main(): Promise<void> {
           .join(', ')} |`,
       );
     }
-  } finally {
-    for (const server of servers) await stopServer(server);
-    await database?.stop();
-    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

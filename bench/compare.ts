@@ -8,14 +8,11 @@
  * only shows between runs that alternate; each round's ratio (this ÷ other) is printed, then the
  * median per scenario. Scenarios: the 5-project list, GET of one project, the public list.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { autocannon, listBenchEnv, processTicks, ROOT, startServer, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
+import { autocannon, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,15 +44,14 @@ async function cpuPerRequest(server: Server, path: string, token: string): Promi
 }
 
 async function main(): Promise<void> {
-  for (const root of [ROOT, other]) if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error(`${root} is not built (npm run build there)`);
-  const dataDir = path.join(ROOT, `data/bench-${values.size}`);
-  if (!fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'))) throw new Error(`no ${dataDir}: seed it with npm run bench -- --sizes ${values.size}`);
-  let database: EmbeddedPostgresHandle | null = null;
-  const servers: Server[] = [];
-  const dataDirs: string[] = [];
-  try {
-    database = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
-    const client = new pg.Client({ connectionString: database.url });
+  const few = benchToken(BENCH_USERS.fewProjects);
+  const orgadmin = benchToken(BENCH_USERS.organizationAdmin);
+  const builds = [
+    { name: 'this', root: ROOT },
+    { name: 'other', root: other },
+  ];
+  await onSeededDatabase(values.size!, builds, { path: '/api/v1/projects/?limit=50', token: few }, async ([mine, theirs], databaseUrl) => {
+    const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     // A project of an organization the organization admin owns, as bench/run.ts reads it.
     const { rows } = await client.query(
@@ -64,28 +60,13 @@ async function main(): Promise<void> {
       [BENCH_USERS.organizationAdmin],
     );
     await client.end();
-    const few = benchToken(BENCH_USERS.fewProjects);
-    const orgadmin = benchToken(BENCH_USERS.organizationAdmin);
     const scenarios = [
       { name: '5-project list', path: '/api/v1/projects/?limit=50', token: few },
       { name: 'GET one project', path: `/api/v1/projects/${rows[0]?.id}/`, token: orgadmin },
       { name: 'public list', path: '/api/v1/projects/public/?limit=50', token: few },
     ];
-    const env = listBenchEnv(database.url);
-    for (const [name, root] of [
-      ['this', ROOT],
-      ['other', other],
-    ]) {
-      const port = await freePort();
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-compare-'));
-      dataDirs.push(dir);
-      const server = startServer(name, path.join(root, 'dist/src/main.js'), { ...env, PORT: String(port), DATA_DIR: dir }, port);
-      servers.push(server);
-      await waitUntilAnswering(server, scenarios[0].path, { Authorization: `Token ${few}` });
-    }
-    const [mine, theirs] = servers;
     const ratios = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
-    for (const s of scenarios) for (const server of servers) await load(server.baseUrl + s.path, s.token); // warm-up
+    for (const s of scenarios) for (const server of [mine, theirs]) await load(server.baseUrl + s.path, s.token); // warm-up
     for (let round = 1; round <= rounds; round++) {
       for (const s of scenarios) {
         // Alternate who goes first, so a drift within the round favours neither.
@@ -101,11 +82,7 @@ async function main(): Promise<void> {
     }
     console.log('\n| scenario | this ÷ other, CPU per request: median (range) |\n|---|---|');
     for (const [name, r] of ratios) console.log(`| ${name} | ${median(r).toFixed(2)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}) |`);
-  } finally {
-    for (const server of servers) await stopServer(server);
-    await database?.stop();
-    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -1,13 +1,15 @@
 /**
  * The server processes the bench scripts start (bench/run.ts, bench/soak.ts, bench/jobs.ts,
- * bench/deltas.ts, bench/compare.ts): spawned from the built code, their last output kept for error
+ * bench/deltas.ts, bench/compare.ts, bench/after-pause.ts): spawned from the built code, their last output kept for error
  * messages, stopped with SIGTERM (SIGKILL after 15 s); the load put on them (autocannon) and the CPU
  * time they use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/database/embedded-postgres.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -58,6 +60,43 @@ export async function stopServer(server: Server | null): Promise<void> {
   if (timedOut) {
     server.child.kill('SIGKILL');
     await exited;
+  }
+}
+
+/**
+ * The production servers of one or more checkouts (each built there) on one seeded bench database
+ * (data/bench-<size>, made by `npm run bench`), each in a temporary DATA_DIR of its own, with
+ * listBenchEnv plus `extraEnv`: `run` gets them once they answer GET `readyPath` with `token`; they,
+ * the database and the directories are stopped and removed afterwards, whatever happened.
+ */
+export async function onSeededDatabase<T>(
+  size: string,
+  builds: Array<{ name: string; root: string }>,
+  ready: { path: string; token: string; extraEnv?: NodeJS.ProcessEnv },
+  run: (servers: Server[], databaseUrl: string) => Promise<T>,
+): Promise<T> {
+  for (const { root } of builds) if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error(`${root} is not built (npm run build there)`);
+  const dataDir = path.join(ROOT, `data/bench-${size}`);
+  if (!fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'))) throw new Error(`no ${dataDir}: seed it with npm run bench -- --sizes ${size}`);
+  let database: EmbeddedPostgresHandle | null = null;
+  const servers: Server[] = [];
+  const dataDirs: string[] = [];
+  try {
+    database = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
+    for (const { name, root } of builds) {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
+      dataDirs.push(dir);
+      const env = { ...listBenchEnv(database.url), ...ready.extraEnv, PORT: String(port), DATA_DIR: dir };
+      const server = startServer(name, path.join(root, 'dist/src/main.js'), env, port);
+      servers.push(server);
+      await waitUntilAnswering(server, ready.path, { Authorization: `Token ${ready.token}` });
+    }
+    return await run(servers, database.url);
+  } finally {
+    for (const server of servers) await stopServer(server);
+    await database?.stop();
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
