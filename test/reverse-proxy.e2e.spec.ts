@@ -36,6 +36,9 @@ function location(prefix: string, upstreamName: string): string {
       proxy_pass http://${upstreamName}/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      gzip on;
+      gzip_types application/json;
+      gzip_min_length 1024;
       proxy_request_buffering off;
       proxy_set_header X-Forwarded-Proto https;
       proxy_set_header X-Forwarded-Host gis.example.com;
@@ -288,6 +291,18 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
     await closed;
   }, 20_000);
 
+  it('compresses JSON answers for clients that accept gzip, as docs/deploy.md sets nginx up', async () => {
+    for (const name of ['proxy-gzip-1', 'proxy-gzip-2', 'proxy-gzip-3']) await createProject(name);
+    const plainAnswer = await fetch(cloud('projects/'), { headers: authed({ 'Accept-Encoding': 'identity' }) });
+    expect(plainAnswer.headers.get('content-encoding')).toBeNull();
+    const plainBody = await plainAnswer.text();
+    expect(plainBody.length).toBeGreaterThan(1024);
+    // fetch asks for gzip and unpacks it.
+    const compressed = await fetch(cloud('projects/'), { headers: authed() });
+    expect(compressed.headers.get('content-encoding')).toBe('gzip');
+    expect(JSON.parse(await compressed.text())).toEqual(JSON.parse(plainBody));
+  });
+
   it('streams a large upload through nginx (client_max_body_size, proxy_request_buffering off) and serves it back', async () => {
     const project = await createProject('proxy-upload');
     const content = randomBytes(24 * 1024 * 1024);
@@ -297,8 +312,11 @@ describe('behind nginx under /cloud/ (TRUST_PROXY=loopback)', () => {
     expect(uploaded.status).toBe(201);
     expect(await uploaded.json()).toEqual(expect.objectContaining({ name: 'data/big.bin', size: content.length, md5sum: s3Etag(content) }));
 
+    // fetch accepts gzip; a file is sent as stored all the same, with its ETag.
     const downloaded = await fetch(cloud(`files/${project}/data/big.bin/`), { headers: authed() });
     expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-encoding')).toBeNull();
+    expect(downloaded.headers.get('etag')).toBe(`"${s3Etag(content)}"`);
     expect(md5(Buffer.from(await downloaded.arrayBuffer()))).toBe(md5(content));
   });
 });
