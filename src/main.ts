@@ -7,9 +7,9 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const config = loadConfig();
   const fieldbase = await createApp(config);
-  await fieldbase.app.listen(config.port, config.host);
-  fieldbase.logger.write('info', { msg: `Fieldbase listening on http://${config.host}:${config.port}/api/v1/`, startup_ms: Date.now() - startedAt });
 
+  // Before listening and before the line that says so: whoever sees that line may send SIGTERM at once
+  // (a supervisor, a test), and without a handler yet it would end the process uncleanly.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  await fieldbase.app.listen(config.port, config.host);
+  fieldbase.logger.write('info', { msg: `Fieldbase listening on http://${config.host}:${config.port}/api/v1/`, startup_ms: Date.now() - startedAt });
 }
 
 main().catch((error) => {

@@ -24,9 +24,9 @@ async function main(): Promise<void> {
     );
   const context = await NestFactory.createApplicationContext(AppModule.forWorker(config, url), { logger, abortOnError: false });
   await migrate(context.get(DataSource));
-  context.get(JobWorker).start();
-  logger.write('info', { msg: 'Fieldbase worker running' });
 
+  // Before the first job and the line that says the worker runs: a SIGTERM right after that line must
+  // hand running jobs back, not end the process with no handler yet.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
@@ -37,6 +37,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  context.get(JobWorker).start();
+  logger.write('info', { msg: 'Fieldbase worker running' });
 }
 
 main().catch((error) => {

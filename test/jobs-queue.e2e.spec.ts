@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { createProject, getJob, jobEnded, jobProcesses, jobsOf, slowPython, uploadProject, waitFor } from './support/jobs.js';
@@ -117,5 +118,14 @@ describe('the job queue across processes (spec §10.3)', () => {
     expect((await jobEnded(base, token, job.id, 60_000)).status).toBe('finished');
     expect((await jobEnded(base, token, waiting.id, 60_000)).status).toBe('finished');
     expect((await request(base).get(`/api/v1/projects/${other}/`).set('Authorization', `Token ${token}`)).body.status).toBe('ok');
+  });
+
+  it('a worker stops cleanly on a SIGTERM sent the moment it says it runs', async () => {
+    const preload = path.resolve('test/fixtures/sigterm-on-line.cjs');
+    const worker = await cluster.spawnWorker({ NODE_OPTIONS: `--require ${preload}`, SIGTERM_ON_LINE: 'Fieldbase worker running' });
+    expect(await worker.exit()).toBe(0);
+    expect(worker.output).toContain('Fieldbase worker running');
+    expect(worker.output).toContain('SIGTERM: handing running jobs back');
+    workers.splice(workers.indexOf(worker), 1);
   });
 });

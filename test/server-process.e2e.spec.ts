@@ -109,6 +109,14 @@ describe('the server process on the embedded PostgreSQL', () => {
     expect(await server.exit(10_000)).toBe(0);
   }, 20_000);
 
+  it('stops cleanly on a SIGTERM sent the moment it says it listens', async () => {
+    const preload = path.resolve('test/fixtures/sigterm-on-line.cjs');
+    const server = await start({ NODE_OPTIONS: `--require ${preload}` });
+    expect(await server.exit()).toBe(0);
+    expect(server.output).toContain('Fieldbase listening');
+    expect(server.output).toContain('"msg":"stopped"');
+  });
+
   it('recovers from a killed previous run that left PostgreSQL running', async () => {
     const crashed = await (await start()).ready();
     const orphan = crashed.postgresPid;

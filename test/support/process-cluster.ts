@@ -44,9 +44,15 @@ export class ProcessCluster {
 
   /** A worker process, once it has checked QGIS and claims jobs. */
   async startWorker(more: Record<string, string> = {}): Promise<ServerProcess> {
+    const worker = await this.spawnWorker(more);
+    await worker.line('started: concurrency', 60_000);
+    return worker;
+  }
+
+  /** A worker process, just spawned. */
+  async spawnWorker(more: Record<string, string> = {}): Promise<ServerProcess> {
     const worker = await ServerProcess.start(this.env({ ...this.workerEnv, ...more }), WORKER);
     this.workers.push(worker);
-    await worker.line('started: concurrency', 60_000);
     return worker;
   }
 
