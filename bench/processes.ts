@@ -64,18 +64,21 @@ export async function stopServer(server: Server | null): Promise<void> {
 }
 
 /**
- * The production servers of one or more checkouts (each built there) on one seeded bench database
- * (data/bench-<size>, made by `npm run bench`), each in a temporary DATA_DIR of its own, with
- * listBenchEnv plus `extraEnv`: `run` gets them once they answer GET `readyPath` with `token`; they,
- * the database and the directories are stopped and removed afterwards, whatever happened.
+ * The production servers of one or more checkouts (each built there; `script`, by default
+ * dist/src/main.js, may name another server of the build, such as a bench reference) on one seeded
+ * bench database (data/bench-<size>, made by `npm run bench`), each in a temporary DATA_DIR of its
+ * own, with listBenchEnv plus `extraEnv`: `run` gets them once they answer GET `ready.path` with
+ * `ready.token`; they, the database and the directories are stopped and removed afterwards, whatever
+ * happened.
  */
 export async function onSeededDatabase<T>(
   size: string,
-  builds: Array<{ name: string; root: string }>,
+  builds: Array<{ name: string; root: string; script?: string }>,
   ready: { path: string; token: string; extraEnv?: NodeJS.ProcessEnv },
   run: (servers: Server[], databaseUrl: string) => Promise<T>,
 ): Promise<T> {
-  for (const { root } of builds) if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error(`${root} is not built (npm run build there)`);
+  const scriptOf = (build: { root: string; script?: string }) => path.join(build.root, build.script ?? 'dist/src/main.js');
+  for (const build of builds) if (!fs.existsSync(scriptOf(build))) throw new Error(`${build.root} is not built (npm run build there)`);
   const dataDir = path.join(ROOT, `data/bench-${size}`);
   if (!fs.existsSync(path.join(dataDir, 'pg/PG_VERSION'))) throw new Error(`no ${dataDir}: seed it with npm run bench -- --sizes ${size}`);
   let database: EmbeddedPostgresHandle | null = null;
@@ -83,12 +86,12 @@ export async function onSeededDatabase<T>(
   const dataDirs: string[] = [];
   try {
     database = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
-    for (const { name, root } of builds) {
+    for (const build of builds) {
       const port = await freePort();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-'));
       dataDirs.push(dir);
       const env = { ...listBenchEnv(database.url), ...ready.extraEnv, PORT: String(port), DATA_DIR: dir };
-      const server = startServer(name, path.join(root, 'dist/src/main.js'), env, port);
+      const server = startServer(build.name, scriptOf(build), env, port);
       servers.push(server);
       await waitUntilAnswering(server, ready.path, { Authorization: `Token ${ready.token}` });
     }
