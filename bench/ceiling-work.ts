@@ -6,6 +6,7 @@
  * modules), run the same way (named prepared statements, as src/database/prepared.ts does), and the
  * same row mapping (toProjectResponse, toProjectDetailResponse).
  */
+import type http from 'node:http';
 import pg from 'pg';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
 import { preparedStatementName } from '../src/database/prepared.js';
@@ -124,4 +125,15 @@ function pageRequest(query: URLSearchParams): { limit: number | null; offset: nu
     return Number(value);
   };
   return { limit: read('limit') || null, offset: read('offset') ?? 0 };
+}
+
+/** SIGTERM or SIGINT stops a reference server at once: connections closed (autocannon keeps its own open), then the pool. */
+export function stopOnSignals(server: http.Server, pool: pg.Pool): void {
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void pool.end().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

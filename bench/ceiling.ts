@@ -12,7 +12,7 @@
  * Prints "ceiling listening on <port>" once it accepts requests. Stops on SIGTERM/SIGINT.
  */
 import http from 'node:http';
-import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl } from './ceiling-work.js';
+import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl, stopOnSignals } from './ceiling-work.js';
 
 const pool = newPool('fieldbase-ceiling');
 const work = new CeilingWork(pool);
@@ -52,10 +52,4 @@ const server = http.createServer((req, res) => {
 const port = Number(process.env.PORT ?? 8123);
 server.listen(port, '127.0.0.1', () => console.log(`ceiling listening on ${port}`));
 
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  void pool.end().then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+stopOnSignals(server, pool);

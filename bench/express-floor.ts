@@ -8,7 +8,7 @@
  *   DATABASE_URL=postgres://… PORT=8125 node dist/bench/express-floor.js
  */
 import express, { type RequestHandler } from 'express';
-import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl, type ProjectList } from './ceiling-work.js';
+import { CeilingWork, HttpError, newPool, projectIdOf, requestUrl, stopOnSignals, type ProjectList } from './ceiling-work.js';
 
 const pool = newPool('fieldbase-express-floor');
 const work = new CeilingWork(pool);
@@ -50,10 +50,4 @@ app.get(
 const port = Number(process.env.PORT ?? 8125);
 const server = app.listen(port, '127.0.0.1', () => console.log(`express floor listening on ${port}`));
 
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  void pool.end().then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+stopOnSignals(server, pool);

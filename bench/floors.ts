@@ -10,8 +10,7 @@
  * other round), and the median CPU per request of each is printed with its ratio to the ceiling's.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { BENCH_USERS, benchToken } from './bench-users.js';
+import { BENCH_USERS, benchToken, organizationAdminProject } from './bench-users.js';
 import { autocannon, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
@@ -43,18 +42,10 @@ async function load(server: Server, path: string, token: string, seconds: string
 async function main(): Promise<void> {
   const ready = { path: '/api/v1/projects/?limit=50', token: few, extraEnv: { WORKER: 'false' } };
   await onSeededDatabase(values.size!, BUILDS, ready, async (servers, databaseUrl) => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    // A project of an organization the organization admin owns, as bench/run.ts reads it.
-    const { rows } = await client.query(
-      `SELECT p.id FROM projects p JOIN accounts o ON o.id = p.owner_id JOIN accounts admin ON admin.id = o.organization_owner_id
-        WHERE admin.username = $1 ORDER BY p.created_at DESC, p.id LIMIT 1`,
-      [BENCH_USERS.organizationAdmin],
-    );
-    await client.end();
+    const project = await organizationAdminProject(databaseUrl);
     const scenarios = [
       { name: '5-project list', path: '/api/v1/projects/?limit=50', token: few },
-      { name: 'GET one project', path: `/api/v1/projects/${rows[0].id}/`, token: orgadmin },
+      { name: 'GET one project', path: `/api/v1/projects/${project}/`, token: orgadmin },
     ];
     for (const scenario of scenarios) {
       for (const server of servers) await load(server, scenario.path, scenario.token, values.warmup!);
