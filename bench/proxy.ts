@@ -8,7 +8,7 @@
  * (what docs/deploy.md's gzip lines do for clients that accept it). This checkout's build, on a seeded
  * bench database (data/bench-<size>, made by `npm run bench`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { autocannon, onSeededDatabase, processTicks, ROOT, sleep, TICKS_PER_SECOND } from './processes.js';
+import { autocannon, onSeededDatabase, processTicks, ROOT, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +35,8 @@ const SCENARIOS = [
 ];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Nginx {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  dir: string;
-}
+/** An nginx process, run and stopped as the bench's servers are; `dir` holds its configuration, logs and temp files. */
+type Nginx = Server & { dir: string };
 
 /** One nginx process (no master, no daemon: its CPU is this process's) in front of the server. */
 async function startNginx(name: string, serverPort: number, keepalive: boolean): Promise<Nginx> {
@@ -73,18 +69,13 @@ http {
 `,
   );
   const child = spawn(binary, ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      const res = await fetch(url + SCENARIOS[0].path, { headers: { Authorization: `Token ${few}` } });
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      if (tries > 100 || child.exitCode !== null) throw new Error(`nginx did not start: ${fs.readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
-    }
-    await sleep(100);
+  const nginx: Nginx = { name, child, baseUrl: `http://127.0.0.1:${port}`, output: [], dir };
+  try {
+    await waitUntilAnswering(nginx, SCENARIOS[0].path, { Authorization: `Token ${few}` });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nnginx's error log:\n${fs.readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
   }
-  return { name, child, url, dir };
+  return nginx;
 }
 
 /** Bytes of the body as it comes over the wire, asked with or without gzip. */
@@ -115,7 +106,7 @@ async function main(): Promise<void> {
       try {
         const cost = new Map<string, { rps: number[]; server: number[]; nginx: number[] }>();
         const load = (nginx: Nginx, scenario: (typeof SCENARIOS)[number], seconds: string) =>
-          autocannon(['-c', values.connections!, '-d', seconds, '-H', `Authorization=Token ${scenario.token}`, nginx.url + scenario.path]);
+          autocannon(['-c', values.connections!, '-d', seconds, '-H', `Authorization=Token ${scenario.token}`, nginx.baseUrl + scenario.path]);
         for (const nginx of proxies) for (const scenario of SCENARIOS) await load(nginx, scenario, '3'); // warm-up
         for (let round = 1; round <= rounds; round++) {
           for (const scenario of SCENARIOS) {
@@ -138,13 +129,12 @@ async function main(): Promise<void> {
           console.log(`| ${key} | ${Math.round(median(c.rps))} | ${median(c.server).toFixed(2)} | ${median(c.nginx).toFixed(2)} |`);
         }
         console.log(`(medians of ${rounds} rounds of ${values.seconds} s, ${values.connections} connections)`);
-        const page = `${proxies[0].url}/api/v1/projects/?limit=500`;
+        const page = `${proxies[0].baseUrl}/api/v1/projects/?limit=500`;
         const [plain, gzipped] = [await bytesSent(page, orgadmin, false), await bytesSent(page, orgadmin, true)];
         console.log(`\nA page of 500 projects (the organization admin's list) as sent: ${plain} bytes, with gzip ${gzipped} bytes`);
       } finally {
         for (const nginx of proxies) {
-          nginx.child.kill('SIGTERM');
-          await new Promise((resolve) => (nginx.child.exitCode !== null ? resolve(null) : nginx.child.once('exit', resolve)));
+          await stopServer(nginx);
           fs.rmSync(nginx.dir, { recursive: true, force: true });
         }
       }
