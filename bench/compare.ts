@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_USERS, benchToken, organizationAdminProject } from './bench-users.js';
-import { autocannon, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
+import { loadGets, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,9 +30,7 @@ const connections = Number(values.connections);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function load(url: string, token: string): Promise<number> {
-  const result = await autocannon(['-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`, url]);
-  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return result.requests.total;
+  return (await loadGets(url, token, connections, seconds)).requests.total;
 }
 
 /** Milliseconds of the server's CPU per request over one load. */

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BENCH_USERS, benchToken, organizationAdminProject } from './bench-users.js';
-import { autocannon, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
+import { loadGets, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,9 +34,7 @@ const BUILDS = [
 ];
 
 async function load(server: Server, path: string, token: string, seconds: string): Promise<number> {
-  const result = await autocannon(['-c', values.connections!, '-d', seconds, '-H', `Authorization=Token ${token}`, server.baseUrl + path]);
-  if (result.errors || result.non2xx) throw new Error(`${server.name} ${path}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-  return result.requests.total;
+  return (await loadGets(server.baseUrl + path, token, Number(values.connections), Number(seconds))).requests.total;
 }
 
 async function main(): Promise<void> {

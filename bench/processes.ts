@@ -190,6 +190,13 @@ export interface AutocannonOutput {
   non2xx: number;
 }
 
+/** GETs of `url` as the holder of `token`, `connections` at once for `seconds`; throws on any error or non-2xx answer. */
+export async function loadGets(url: string, token: string, connections: number, seconds: number): Promise<AutocannonOutput> {
+  const result = await autocannon(['-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization: Token ${token}`, url]);
+  if (result.errors || result.non2xx) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+  return result;
+}
+
 /** Runs autocannon with `args` (its options and the URL; `-j` is added) in its own process. */
 export function autocannon(args: string[]): Promise<AutocannonOutput> {
   return new Promise((resolve, reject) => {
