@@ -33,3 +33,32 @@ export function preparedStatementName(text: string): string {
  */
 const names = new Map<string, string>();
 const MAX_NAMES = 1000;
+
+/**
+ * Statement texts by the shape of the request they answer. A list's text depends only on which filters,
+ * how many search terms, which order and which page bound are asked for (the values are parameters), so
+ * each shape's text is built once and the same string serves every request of that shape. Building the
+ * project lists' several kilobytes of SQL and hashing them to find their prepared statement's name
+ * cost about 0.06 ms of a 0.7 ms list request; a string built once keeps its hash.
+ *
+ * The shape must name everything the text is built from: a shape that misses a part serves one
+ * request's text for another. Bounded like the names above, against callers that make many shapes.
+ */
+export class TextsByShape<T> {
+  private readonly texts = new Map<string, T>();
+
+  get(shape: string, build: () => T): T {
+    let texts = this.texts.get(shape);
+    if (texts === undefined) {
+      if (this.texts.size >= MAX_NAMES) this.texts.clear();
+      texts = build();
+      this.texts.set(shape, texts);
+    }
+    return texts;
+  }
+
+  /** The next request of each shape builds its text again (tests compare the kept texts with fresh ones). */
+  clear(): void {
+    this.texts.clear();
+  }
+}

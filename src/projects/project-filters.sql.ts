@@ -43,6 +43,11 @@ export class ProjectFilters {
     return `${ownerName} = lower(${this.owner})`;
   }
 
+  /** What the conditions' text is built from, the values aside: which filters, how many search terms. */
+  get shape(): string {
+    return `${this.owner ? 'owner ' : ''}${this.name ? 'name ' : ''}${this.terms.length} terms`;
+  }
+
   get hasOwner(): boolean {
     return this.owner !== null;
   }
@@ -103,6 +108,11 @@ export function orderTerms(ordering: string | undefined): OrderTerm[] {
     terms.push({ field, descending: raw.startsWith('-') });
   }
   return [...(terms.length ? terms : DEFAULT_ORDER), { field: 'id', descending: false }];
+}
+
+/** The order as a short string (`-created_at,name,id`), for the shape of a statement's text. */
+export function orderKey(terms: OrderTerm[]): string {
+  return terms.map((term) => `${term.descending ? '-' : ''}${term.field}`).join(',');
 }
 
 /** `ORDER BY …` of `terms`; `column` names each field's expression (default: on `p`). */

@@ -1,5 +1,6 @@
 import { limitOffsetSql, type PageRequest } from '../common/pagination.js';
-import { orderBySql, orderByTermsSql, orderColumn, orderTerms, ProjectFilters, type OrderTerm } from './project-filters.sql.js';
+import { TextsByShape } from '../database/prepared.js';
+import { orderByTermsSql, orderColumn, orderKey, orderTerms, ProjectFilters, type OrderTerm } from './project-filters.sql.js';
 import { PROJECT_SORT_KEYS, projectPageSql } from './project-select.sql.js';
 import { callerRoleSetsSql, pageRowRoleSql } from './roles/project-roles.sql.js';
 
@@ -57,8 +58,36 @@ export function listTotal(rows: Array<{ total_count: number }>, page: PageReques
 export function listProjectsStatements(userId: string, criteria: ListProjectsCriteria, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
   const filters = new ProjectFilters(params).exact('owner', criteria.owner).exact('name', criteria.name).search(criteria.search);
-  const and = (conditions: string[]) => conditions.map((condition) => ` AND ${condition}`).join('');
+  // countParams is the head of params, so the count's placeholders mean the same in the page's statement.
   const countParams = [...params];
+  const terms = orderTerms(criteria.ordering);
+  params.push(page.limit === null ? null : page.offset + page.limit);
+  const firstRowsParam = `$${params.length}`;
+  const limitOffset = limitOffsetSql(page, params);
+  const shape = `${criteria.includePublic ? 'include_public ' : ''}${filters.shape} ${orderKey(terms)} ${pageBound(page) ?? 'all'}`;
+  const texts = PROJECTS_TEXTS.get(shape, () => listProjectsTexts(filters, criteria.includePublic, terms, page, firstRowsParam, limitOffset));
+  return { page: { sql: texts.page, params }, count: { sql: texts.count, params: countParams } };
+}
+
+const PROJECTS_TEXTS = new TextsByShape<{ page: string; count: string }>();
+const PUBLIC_PROJECTS_TEXTS = new TextsByShape<{ page: string; count: string }>();
+
+/** For tests: the next list request of each shape builds its statements' texts again. */
+export function forgetListTexts(): void {
+  PROJECTS_TEXTS.clear();
+  PUBLIC_PROJECTS_TEXTS.clear();
+}
+
+/** The texts of listProjectsStatements: built once per shape, from the placeholders of its parameters. */
+function listProjectsTexts(
+  filters: ProjectFilters,
+  includePublic: boolean,
+  terms: OrderTerm[],
+  page: PageRequest,
+  firstRowsParam: string,
+  limitOffset: string,
+): { page: string; count: string } {
+  const and = (conditions: string[]) => conditions.map((condition) => ` AND ${condition}`).join('');
 
   // The owners the caller sees whole, with their names (the owner filter applies to them as a whole).
   const ownerFilter = filters.hasOwner ? ` WHERE ${filters.ownerCondition('name')}` : '';
@@ -71,24 +100,22 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   const ownedElsewhere = 'p.owner_id NOT IN (SELECT owner_id FROM owner_roles)';
   const collaborated = 'p.id IN (SELECT project_id FROM collaboration_roles)';
   const sets = [`${collaborated} AND ${ownedElsewhere}`];
-  if (criteria.includePublic) sets.push(`p.is_public AND ${ownedElsewhere} AND NOT ${collaborated}`);
+  if (includePublic) sets.push(`p.is_public AND ${ownedElsewhere} AND NOT ${collaborated}`);
 
-  const terms = orderTerms(criteria.ordering);
   const orderBy = orderByTermsSql(terms);
-  params.push(page.limit === null ? null : page.offset + page.limit);
-  const firstRowsParam = page.limit === null ? null : `$${params.length}`;
-  const firstRows = `LIMIT $${params.length}`;
+  // Each set's first offset + limit rows (all of them when there is no limit: LIMIT NULL).
+  const firstRows = `LIMIT ${firstRowsParam}`;
   const candidates = [
-    ...ownedCandidatesSql(terms, ofOwner, firstRows, firstRowsParam),
+    ...ownedCandidatesSql(terms, ofOwner, firstRows, page.limit === null ? null : firstRowsParam),
     ...sets.map((set) => `(SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE ${set}${and(filters.conditions)} ${orderBy} ${firstRows})`),
   ];
-  const pageSql = boundedPageSql(`SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffsetSql(page, params)}`, page);
+  const pageSql = boundedPageSql(`SELECT * FROM (${candidates.join('\n      UNION ALL\n      ')}) p ${orderBy} ${limitOffset}`, page);
 
   const count = (where: string) => `SELECT count(*) FROM projects p WHERE ${where}`;
   const ownerTotal = (column: 'projects' | 'public_projects', owners: string) =>
     `SELECT coalesce(sum(c.${column}), 0) FROM owner_project_counts c WHERE c.owner_id IN (${owners})`;
   const counts = [ownedCountSql(filters, ofOwner), count(`${sets[0]}${and(filters.conditions)}`)];
-  if (criteria.includePublic) {
+  if (includePublic) {
     // Unfiltered, the remaining public projects are all of them less the public ones of the first two
     // sets: no need to count the public projects one by one.
     counts.push(
@@ -97,11 +124,10 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
         : `${PUBLIC_PROJECTS_TOTAL} - (${ownerTotal('public_projects', 'SELECT owner_id FROM owner_roles')}) - (${count(`p.is_public AND ${sets[0]}`)})`,
     );
   }
-  // countParams is the head of params, so the count's placeholders mean the same in the page's statement.
   const total = counts.map((count) => `(${count})`).join(' + ');
   return {
-    page: { sql: projectPageSql({ ctes, pageSql, role: pageRowRoleSql(criteria), orderBy, total }), params },
-    count: { sql: `WITH ${ctes} SELECT (${total})::int AS count`, params: countParams },
+    page: projectPageSql({ ctes, pageSql, role: pageRowRoleSql({ includePublic }), orderBy, total }),
+    count: `WITH ${ctes} SELECT (${total})::int AS count`,
   };
 }
 
@@ -175,19 +201,25 @@ function ownedCountSql(filters: ProjectFilters, ofOwner: string): string {
 export function listPublicProjectsStatements(userId: string, criteria: { search?: string; ordering?: string }, page: PageRequest): ListStatements {
   const params: unknown[] = [userId];
   const filters = new ProjectFilters(params).search(criteria.search);
-  const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
   const countParams: unknown[] = [];
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
-  const orderBy = orderBySql(criteria.ordering);
-  const pageSql = boundedPageSql(`SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffsetSql(page, params)}`, page);
-  // The same count in both statements, each with its own parameters (the page's start with the caller).
-  const publicCount = (conditions: string[]) =>
-    conditions.length ? `SELECT count(*) FROM projects p WHERE ${['p.is_public', ...conditions].join(' AND ')}` : `SELECT ${PUBLIC_PROJECTS_TOTAL}`;
-  const role = pageRowRoleSql({ includePublic: true });
-  return {
-    page: { sql: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role, orderBy, total: publicCount(filters.conditions) }), params },
-    count: { sql: `SELECT (${publicCount(countFilters.conditions)})::int AS count`, params: countParams },
-  };
+  const terms = orderTerms(criteria.ordering);
+  const limitOffset = limitOffsetSql(page, params);
+  const shape = `${filters.shape} ${orderKey(terms)} ${pageBound(page) ?? 'all'}`;
+  const texts = PUBLIC_PROJECTS_TEXTS.get(shape, () => {
+    const orderBy = orderByTermsSql(terms);
+    const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
+    const pageSql = boundedPageSql(`SELECT ${PROJECT_SORT_KEYS} FROM projects p WHERE p.is_public${and} ${orderBy} ${limitOffset}`, page);
+    // The same count in both statements, each with its own parameters (the page's start with the caller).
+    const publicCount = (conditions: string[]) =>
+      conditions.length ? `SELECT count(*) FROM projects p WHERE ${['p.is_public', ...conditions].join(' AND ')}` : `SELECT ${PUBLIC_PROJECTS_TOTAL}`;
+    const role = pageRowRoleSql({ includePublic: true });
+    return {
+      page: projectPageSql({ ctes: callerRoleSetsSql('$1'), pageSql, role, orderBy, total: publicCount(filters.conditions) }),
+      count: `SELECT (${publicCount(countFilters.conditions)})::int AS count`,
+    };
+  });
+  return { page: { sql: texts.page, params }, count: { sql: texts.count, params: countParams } };
 }
 
 /**
@@ -199,7 +231,10 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
  * differ by it: a few, one per power of two.
  */
 function boundedPageSql(pageSql: string, page: PageRequest): string {
-  if (page.limit === null) return pageSql;
-  const bound = Math.max(64, 2 ** Math.ceil(Math.log2(page.limit)));
-  return `SELECT * FROM (${pageSql}) bounded LIMIT ${bound}`;
+  const bound = pageBound(page);
+  return bound === null ? pageSql : `SELECT * FROM (${pageSql}) bounded LIMIT ${bound}`;
+}
+
+function pageBound(page: PageRequest): number | null {
+  return page.limit === null ? null : Math.max(64, 2 ** Math.ceil(Math.log2(page.limit)));
 }
