@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--warmup 3] [--server-warmup 5] [--seed]
+ * npm run bench -- [--sizes 10000,100000,1000000] [--duration 5] [--rounds 3] [--connections 16] [--warmup 3] [--server-warmup 5] [--seed]
  *                   [--scenarios list-few,get,…] [--idle-wait 60] [--readme] [--report-only]
  *
  * --seed re-seeds each size first (default: only when data/bench-N does not exist); --scenarios runs
@@ -8,6 +8,8 @@
  * --report-only rewrites summary.md, latency.svg (and docs/performance.md with --readme) from the results files.
  * --server-warmup loads each server with every GET scenario for that many seconds before the first
  * measurement of a size, so each is measured compiled as a long-running server is (0: don't).
+ * --rounds measures each server that many times (--duration seconds each) per scenario, the servers
+ * taking turns, and reports each server's median round (measureInRounds).
  *
  * For each size: the embedded PostgreSQL of data/bench-N (seeded first with dist/bench/seed.js when
  * missing, or always with --seed), the production server (`node dist/src/main.js`) and the raw
@@ -54,7 +56,8 @@ const EXPLAIN_TIMEOUT = '120s';
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000' },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '3' },
     'server-warmup': { type: 'string', default: '5' },
@@ -67,6 +70,7 @@ const { values } = parseArgs({
 });
 const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
 const duration = Number(values.duration);
+const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const warmup = Math.min(Number(values.warmup), duration);
 const serverWarmup = Number(values['server-warmup']);
@@ -74,8 +78,8 @@ const idleWaitSeconds = Number(values['idle-wait']);
 /** The machine counts as quiet when everything else uses less than this many cores. */
 const QUIET_CORES = 0.25;
 if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--sizes must be whole numbers of at least 1000, comma-separated');
-if (!(duration > 0) || !(connections > 0) || !(warmup >= 0) || !(serverWarmup >= 0)) {
-  throw new Error('--duration and --connections must be positive numbers, --warmup and --server-warmup at least 0');
+if (!(duration > 0) || !(connections > 0) || !(warmup >= 0) || !(serverWarmup >= 0) || !(Number.isInteger(rounds) && rounds > 0)) {
+  throw new Error('--duration and --connections must be positive numbers, --rounds a whole one, --warmup and --server-warmup at least 0');
 }
 
 type User = 'few' | 'orgadmin';
@@ -171,6 +175,8 @@ interface Measurement {
   /** CPU used during the measured interval, in cores (1 = one core busy the whole time). */
   cpu: CpuShare;
   loadAverage1m: number;
+  /** Requests per second of every round, in the order run; the fields above are the median round's (older results files lack it). */
+  roundsRequestsPerSecond?: number[];
 }
 
 interface CpuShare {
@@ -220,7 +226,7 @@ interface SizeResult {
   git: string;
   machine: Machine;
   /** serverWarmupSeconds: absent in results files written before it existed. */
-  options: { durationSeconds: number; connections: number; warmupSeconds: number; serverWarmupSeconds?: number };
+  options: { durationSeconds: number; connections: number; warmupSeconds: number; serverWarmupSeconds?: number; rounds?: number };
   seedSeconds: number | null;
   vacuumAnalyzeSeconds: number;
   projects: number;
@@ -328,9 +334,43 @@ function load(url: string, token: string, seconds: number, method: 'GET' | 'POST
   return autocannon([...args, url]);
 }
 
+/**
+ * Each server warmed up on the scenario, then measured in `rounds` rounds, taking turns (the order
+ * reversed every other round), so the machine's drift, a third of a server's CPU per request within
+ * minutes here, falls on all of them alike. Each server's result is its median round by requests per
+ * second, with the errors, timeouts and non-2xx answers of every round and the RSS from its first
+ * round's start to its last round's end.
+ */
+async function measureInRounds(servers: Server[], postmaster: number, scenario: Scenario, path: string, token: string): Promise<Measurement[]> {
+  if (warmup > 0) for (const server of servers) await load(server.baseUrl + path, token, warmup, scenario.method);
+  const runs: Measurement[][] = servers.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const order = servers.map((_, i) => (round % 2 === 0 ? i : servers.length - 1 - i));
+    for (const i of order) runs[i].push(await measure(servers[i], postmaster, scenario, path, token));
+  }
+  return runs.map((measurements, i) => {
+    const median = [...measurements].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(measurements.length / 2)];
+    const sum = (field: 'errors' | 'timeouts' | 'non2xx') => measurements.reduce((total, m) => total + m[field], 0);
+    const result: Measurement = {
+      ...median,
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      non2xx: sum('non2xx'),
+      rssBeforeMb: measurements[0].rssBeforeMb,
+      rssAfterMb: measurements[measurements.length - 1].rssAfterMb,
+      roundsRequestsPerSecond: measurements.map((m) => m.requestsPerSecond),
+    };
+    log(
+      `  ${servers[i].name.padEnd(15)} ${result.requestsPerSecond} req/s (rounds ${result.roundsRequestsPerSecond!.join(', ')}), p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, ` +
+        `errors ${result.errors}, non2xx ${result.non2xx}, RSS ${result.rssBeforeMb}→${result.rssAfterMb} MB, ${cpuText(result.cpu)}`,
+    );
+    return result;
+  });
+}
+
+/** One round of a server on a scenario. */
 async function measure(server: Server, postmaster: number, scenario: Scenario, path: string, token: string): Promise<Measurement> {
   await waitForQuiet();
-  if (warmup > 0) await load(server.baseUrl + path, token, warmup, scenario.method);
   const loadAverage1m = round(os.loadavg()[0]);
   const rssBefore = rssMb(server.child.pid);
   const cpuBefore = sampleCpu(server.child.pid, postmaster);
@@ -573,8 +613,6 @@ async function runSize(size: number): Promise<SizeResult> {
       const { token } = users.get(scenario.user)!;
       const requestPath = requestPathOf(scenario);
       const probed = await probe(ours, scenario, requestPath, token);
-      let ceilingResult: Measurement | null = null;
-      let floorResult: Measurement | null = null;
       if (hasCeiling(scenario)) {
         for (const reference of [ceiling, floor]) {
           const fromReference = await probe(reference, scenario, requestPath, token);
@@ -584,20 +622,13 @@ async function runSize(size: number): Promise<SizeResult> {
         }
       }
       log(`${scenario.name}: ${scenario.method} ${requestPath}${probed.total !== null ? ` (${probed.total} rows)` : ''}`);
-      const oursResult = await measure(ours, pgHandle.pid, scenario, requestPath, token);
-      log(
-        `  fieldbase ${oursResult.requestsPerSecond} req/s, p50 ${oursResult.latencyP50} ms, p99 ${oursResult.latencyP99} ms, errors ${oursResult.errors}, non2xx ${oursResult.non2xx}, RSS ${oursResult.rssBeforeMb}→${oursResult.rssAfterMb} MB, ${cpuText(oursResult.cpu)}`,
+      const [oursResult, ceilingResult = null, floorResult = null] = await measureInRounds(
+        hasCeiling(scenario) ? [ours, ceiling, floor] : [ours],
+        pgHandle.pid,
+        scenario,
+        requestPath,
+        token,
       );
-      if (hasCeiling(scenario)) {
-        ceilingResult = await measure(ceiling, pgHandle.pid, scenario, requestPath, token);
-        log(
-          `  ceiling   ${ceilingResult.requestsPerSecond} req/s, p50 ${ceilingResult.latencyP50} ms, p99 ${ceilingResult.latencyP99} ms, errors ${ceilingResult.errors}, non2xx ${ceilingResult.non2xx}, ${cpuText(ceilingResult.cpu)}`,
-        );
-        floorResult = await measure(floor, pgHandle.pid, scenario, requestPath, token);
-        log(
-          `  floor     ${floorResult.requestsPerSecond} req/s, p50 ${floorResult.latencyP50} ms, p99 ${floorResult.latencyP99} ms, errors ${floorResult.errors}, non2xx ${floorResult.non2xx}, ${cpuText(floorResult.cpu)}`,
-        );
-      }
       results.push({
         name: scenario.name,
         label: scenario.label,
@@ -620,7 +651,7 @@ async function runSize(size: number): Promise<SizeResult> {
       finishedAt: new Date().toISOString(),
       git: BUILD,
       machine,
-      options: { durationSeconds: duration, connections, warmupSeconds: warmup, serverWarmupSeconds: serverWarmup },
+      options: { durationSeconds: duration, connections, warmupSeconds: warmup, serverWarmupSeconds: serverWarmup, rounds },
       seedSeconds,
       vacuumAnalyzeSeconds,
       projects,
@@ -716,7 +747,10 @@ function machineMarkdown(all: SizeResult[]): string {
   const runs = all.map(
     (r) =>
       `${fmtSize(r.size)}: ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, build ${r.git}, load average at start ${r.machine.loadAverageAtStart.join(' / ')}` +
-      `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up, ${r.options.connections} connections` +
+      (r.options.rounds
+        ? `, ${r.options.rounds} rounds of ${r.options.durationSeconds} s per scenario and server (the median round), servers taking turns, after ${r.options.warmupSeconds} s warm-up`
+        : `, ${r.options.durationSeconds} s per scenario after ${r.options.warmupSeconds} s warm-up`) +
+      `, ${r.options.connections} connections` +
       (r.options.serverWarmupSeconds ? `, each server first warmed up ${r.options.serverWarmupSeconds} s on every GET scenario` : '') +
       (r.seedSeconds !== null ? `, seeded just before in ${r.seedSeconds} s` : ''),
   );
