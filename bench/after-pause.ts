@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { onSeededDatabase, ROOT, sleep, type Server } from './processes.js';
+import { median, onSeededDatabase, ROOT, sleep, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,6 @@ if (!(pauseMs > 0) || !(rounds > 0) || !(burstSize > 0)) throw new Error('--paus
 const PATHS = ['/api/v1/projects/?limit=50', '/api/v1/projects/?limit=50&include_public=1', '/api/v1/projects/public/?limit=50'];
 const token = benchToken(BENCH_USERS.organizationAdmin);
 const headers = { Authorization: `Token ${token}` };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Milliseconds until every request of one burst is answered in full. */
 async function burst(server: Server): Promise<number> {

@@ -42,8 +42,13 @@ export interface ListAnswer {
 
 export type ProjectList = 'mine' | 'public';
 
-/** The app's pool size (10); `name` is the application_name PostgreSQL shows for its connections. */
-export const newPool = (name: string) => new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, application_name: name });
+/**
+ * The app's pool: 10 connections, kept through 5 minutes idle (src/database/data-source.ts), so a
+ * reference server waiting for its turn in the bench's rounds does not reopen them and plan its
+ * statements afresh; `name` is the application_name PostgreSQL shows for its connections.
+ */
+export const newPool = (name: string) =>
+  new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, idleTimeoutMillis: 5 * 60_000, application_name: name });
 
 /** A request's URL (`req.url`, path and query), parsed as the ceiling parses it: its searchParams are what list reads. */
 export const requestUrl = (url: string | undefined): URL => new URL(url ?? '/', 'http://ceiling');

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_USERS, benchToken, organizationAdminProject } from './bench-users.js';
-import { loadGets, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
+import { loadGets, median, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,6 @@ const other = path.resolve(values.other);
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function load(url: string, token: string): Promise<number> {
   return (await loadGets(url, token, connections, seconds)).requests.total;

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BENCH_USERS, benchToken, organizationAdminProject } from './bench-users.js';
-import { loadGets, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
+import { loadGets, median, onSeededDatabase, processTicks, ROOT, TICKS_PER_SECOND, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,6 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const few = benchToken(BENCH_USERS.fewProjects);
 const orgadmin = benchToken(BENCH_USERS.organizationAdmin);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const BUILDS = [
   { name: 'app', root: ROOT },
   { name: 'NestJS + Express floor', root: ROOT, script: 'dist/bench/framework-floor.js' },

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../src/database/embedded-postgres.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
-import { loadGets, onSeededDatabase, processTicks, ROOT, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
+import { loadGets, median, onSeededDatabase, processTicks, ROOT, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,6 @@ const SCENARIOS = [
   { name: '5-project list', path: '/api/v1/projects/?limit=50', token: few },
   { name: 'public list', path: '/api/v1/projects/public/?limit=50', token: few },
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** An nginx process, run and stopped as the bench's servers are; `dir` holds its configuration, logs and temp files. */
 type Nginx = Server & { dir: string };

@@ -34,6 +34,7 @@ import { latencySvg, type LatencySeries } from './plot.js';
 import {
   autocannon,
   listBenchEnv,
+  median,
   processTicks,
   ROOT,
   rssMb,
@@ -349,10 +350,10 @@ async function measureInRounds(servers: Server[], postmaster: number, scenario: 
     for (const i of order) runs[i].push(await measure(servers[i], postmaster, scenario, path, token));
   }
   return runs.map((measurements, i) => {
-    const median = [...measurements].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(measurements.length / 2)];
+    const middle = [...measurements].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(measurements.length / 2)];
     const sum = (field: 'errors' | 'timeouts' | 'non2xx') => measurements.reduce((total, m) => total + m[field], 0);
     const result: Measurement = {
-      ...median,
+      ...middle,
       errors: sum('errors'),
       timeouts: sum('timeouts'),
       non2xx: sum('non2xx'),
@@ -847,10 +848,13 @@ function targetsMarkdown(all: SizeResult[]): string {
     .map((s) => [s.ours.rssBeforeMb, s.ours.rssAfterMb])
     .flat()
     .filter((n): n is number => n !== null);
-  if (rss.length) {
-    const growth = rss[rss.length - 1] / rss[0];
+  if (rss.length >= 2) {
+    // Halves, not the first and last samples: V8 lets its heap grow and shrink by tens of MB between
+    // collections, so one sample says little; a leak shows as a later half larger than the earlier.
+    const [earlier, later] = [median(rss.slice(0, rss.length >> 1)), median(rss.slice(rss.length >> 1))];
     lines.push(
-      `- RSS flat over the run at ${size} (at the end within ${TARGETS.rssGrowth}× of the start): ${growth <= TARGETS.rssGrowth ? 'met' : '**not met**'} (${fmt(rss[0], 0)} → ${fmt(rss[rss.length - 1], 0)} MB, at most ${fmt(Math.max(...rss), 0)} MB)`,
+      `- RSS flat over the run at ${size} (the median of its later half of samples, taken before and after each scenario, within ${TARGETS.rssGrowth}× of the earlier half's): ` +
+        `${later / earlier <= TARGETS.rssGrowth ? 'met' : '**not met**'} (${fmt(earlier, 0)} → ${fmt(later, 0)} MB; first and last sample ${fmt(rss[0], 0)} → ${fmt(rss[rss.length - 1], 0)} MB, at most ${fmt(Math.max(...rss), 0)} MB)`,
     );
   }
   return lines.join('\n');

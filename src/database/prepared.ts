@@ -39,7 +39,8 @@ const MAX_NAMES = 1000;
  * how many search terms, which order and which page bound are asked for (the values are parameters), so
  * each shape's text is built once and the same string serves every request of that shape. Building the
  * project lists' several kilobytes of SQL and hashing them to find their prepared statement's name
- * cost about 0.06 ms of a 0.7 ms list request; a string built once keeps its hash.
+ * cost about 0.04 ms of a 0.7 ms list request (docs/performance.md, point 18); a string built once
+ * keeps its hash.
  *
  * The shape must name everything the text is built from: a shape that misses a part serves one
  * request's text for another. Bounded like the names above, against callers that make many shapes.
