@@ -785,7 +785,11 @@ function targetsMarkdown(all: SizeResult[]): string {
     `- p99 under ${TARGETS.p99Ms} ms (search: under ${TARGETS.searchP99Ms} ms) at ${size} for every list scenario: ` +
       met(lists.filter((s) => s.ours.latencyP99 >= p99Limit(s) || s.ours.requestsTotal === 0).map((s) => `${s.label} (${p99Text(s)})`)),
   );
-  const ratioText = (s: ScenarioResult) => (s.ratio === null ? 'the ceiling completed no request either' : s.ratio.toFixed(2));
+  const ratioText = (s: ScenarioResult) => {
+    if (s.ratio === null) return 'the ceiling completed no request either';
+    const floor = s.floor && s.ceiling && s.ceiling.requestsTotal > 0 ? `; floor ${(s.floor.requestsPerSecond / s.ceiling.requestsPerSecond).toFixed(2)}` : '';
+    return `${s.ratio.toFixed(2)}${floor}`;
+  };
   lines.push(
     `- throughput at least ${TARGETS.ceilingRatio} of the ceiling's at ${size}: ` +
       met(lists.filter((s) => (s.ratio ?? 0) < TARGETS.ceilingRatio).map((s) => `${s.label} (${ratioText(s)})`)),
