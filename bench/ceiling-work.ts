@@ -9,6 +9,7 @@
 import type http from 'node:http';
 import pg from 'pg';
 import { hashKey } from '../src/auth/auth-tokens.service.js';
+import { POOL_IDLE_TIMEOUT_MS, POOL_SIZE } from '../src/database/pool-settings.js';
 import { preparedStatementName } from '../src/database/prepared.js';
 import {
   toProjectDetailResponse,
@@ -43,12 +44,12 @@ export interface ListAnswer {
 export type ProjectList = 'mine' | 'public';
 
 /**
- * The app's pool: 10 connections, kept through 5 minutes idle (src/database/data-source.ts), so a
+ * The app's pool (src/database/pool-settings.ts): its size, and idle connections kept 5 minutes, so a
  * reference server waiting for its turn in the bench's rounds does not reopen them and plan its
  * statements afresh; `name` is the application_name PostgreSQL shows for its connections.
  */
 export const newPool = (name: string) =>
-  new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, idleTimeoutMillis: 5 * 60_000, application_name: name });
+  new pg.Pool({ connectionString: process.env.DATABASE_URL, max: POOL_SIZE, idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS, application_name: name });
 
 /** A request's URL (`req.url`, path and query), parsed as the ceiling parses it: its searchParams are what list reads. */
 export const requestUrl = (url: string | undefined): URL => new URL(url ?? '/', 'http://ceiling');

@@ -12,6 +12,7 @@ import { Jobs1765100000000 } from './migrations/1765100000000-jobs.js';
 import { Packages1765300000000 } from './migrations/1765300000000-packages.js';
 import { Deltas1765400000000 } from './migrations/1765400000000-deltas.js';
 import { OwnerProjectCounts1765500000000 } from './migrations/1765500000000-owner-project-counts.js';
+import { POOL_IDLE_TIMEOUT_MS, POOL_SIZE } from './pool-settings.js';
 
 /** Listed, not globbed: the same list works from src under jest and from dist in production. */
 export const migrations = [
@@ -42,7 +43,7 @@ export function dataSourceOptions(url: string, entities: NonNullable<DataSourceO
     migrationsRun: false,
     logging: false,
     extra: {
-      max: 10,
+      max: POOL_SIZE,
       application_name: 'fieldbase',
       // Connections are kept through pauses of up to 5 minutes (pg closes them after 10 s by default): a
       // new one costs 20–40 ms (a backend started, SCRAM on both sides) and then plans each prepared
@@ -51,7 +52,7 @@ export function dataSourceOptions(url: string, entities: NonNullable<DataSourceO
       // host that vanished without closing it would wait for the kernel to give up on it. TCP
       // keep-alive keeps a NAT or firewall between the server and an external PostgreSQL from dropping
       // an idle connection unseen.
-      idleTimeoutMillis: 5 * 60_000,
+      idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: 60_000,
     },
