@@ -35,6 +35,7 @@ import {
   autocannon,
   listBenchEnv,
   median,
+  medianBy,
   processTicks,
   ROOT,
   rssMb,
@@ -350,7 +351,7 @@ async function measureInRounds(servers: Server[], postmaster: number, scenario: 
     for (const i of order) runs[i].push(await measure(servers[i], postmaster, scenario, path, token));
   }
   return runs.map((measurements, i) => {
-    const middle = [...measurements].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(measurements.length / 2)];
+    const middle = medianBy(measurements, (m) => m.requestsPerSecond);
     const sum = (field: 'errors' | 'timeouts' | 'non2xx') => measurements.reduce((total, m) => total + m[field], 0);
     const result: Measurement = {
       ...middle,
