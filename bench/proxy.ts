@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../src/database/embedded-postgres.js';
+import { nginxBinary } from '../test/support/nginx.js';
 import { BENCH_USERS, benchToken } from './bench-users.js';
 import { loadGets, median, onSeededDatabase, processTicks, ROOT, stopServer, TICKS_PER_SECOND, waitUntilAnswering, type Server } from './processes.js';
 
@@ -39,10 +40,7 @@ type Nginx = Server & { dir: string };
 
 /** One nginx process (no master, no daemon: its CPU is this process's) in front of the server. */
 async function startNginx(name: string, serverPort: number, keepalive: boolean): Promise<Nginx> {
-  const binary = ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'nginx'))].find((file) =>
-    fs.existsSync(file),
-  );
-  if (!binary) throw new Error('nginx is not installed (apt-get install nginx-light)');
+  const binary = nginxBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbase-bench-nginx-'));
   const port = await freePort();
   const temp = (what: string) => `${what}_temp_path ${path.join(dir, what)};`;
