@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { JsonLogger } from './common/logger.js';
+import { stopOnSignals } from './common/stop-on-signals.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrate } from './database/data-source.js';
 import { runningEmbeddedPostgresUrl } from './database/embedded-postgres.js';
@@ -25,18 +26,9 @@ async function main(): Promise<void> {
   const context = await NestFactory.createApplicationContext(AppModule.forWorker(config, url), { logger, abortOnError: false });
   await migrate(context.get(DataSource));
 
-  // Before the first job and the line that says the worker runs: a SIGTERM right after that line must
-  // hand running jobs back, not end the process with no handler yet.
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.write('info', { msg: `${signal}: handing running jobs back, then stopping` });
-    await context.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // Before the first job and the line that says the worker runs (see stopOnSignals): a SIGTERM right
+  // after that line must hand running jobs back.
+  stopOnSignals(logger, 'handing running jobs back', () => context.close());
 
   context.get(JobWorker).start();
   logger.write('info', { msg: 'Fieldbase worker running' });
