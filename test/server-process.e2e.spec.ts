@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { runningEmbeddedPostgresUrl } from '../src/database/embedded-postgres.js';
 import { createTestDatabase } from './support/test-app.js';
+import { eventually } from './support/kit.js';
 import { processExists, ServerProcess } from './support/server-process.js';
 
 /**
@@ -108,6 +109,32 @@ describe('the server process on the embedded PostgreSQL', () => {
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(await server.exit(10_000)).toBe(0);
   }, 20_000);
+
+  it('exits at once, with status 1, on a second SIGTERM while a request in flight holds the stop', async () => {
+    const server = await (await start()).ready();
+    const pgPid = server.postgresPid;
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    // A request whose body never ends: the first SIGTERM waits for it.
+    socket.write(`POST /api/v1/auth/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuser`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.child.kill('SIGTERM');
+    await server.line('SIGTERM: finishing in-flight requests');
+    server.child.kill('SIGTERM');
+    expect(await server.exit(5_000)).toBe(1);
+    expect(server.output).toContain('SIGTERM again: exiting now');
+    expect(server.output).not.toContain('"msg":"stopped"');
+    socket.destroy();
+    // Left running, as after a crash: the next start stops it (tested below); here, the test does.
+    process.kill(pgPid, 'SIGINT');
+    expect(
+      await eventually(
+        () => processExists(pgPid),
+        (alive) => !alive,
+        10_000,
+      ),
+    ).toBe(false);
+  });
 
   it('stops cleanly on a SIGTERM sent the moment it says it listens', async () => {
     const preload = path.resolve('test/fixtures/sigterm-on-line.cjs');
