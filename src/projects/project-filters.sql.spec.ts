@@ -1,4 +1,6 @@
-import { orderBySql, ownerOrderBySql, ProjectFilters } from './project-filters.sql.js';
+import { orderByTermsSql, orderTerms, ownerOrderBySql, ProjectFilters } from './project-filters.sql.js';
+
+const orderBySql = (ordering: string | undefined) => orderByTermsSql(orderTerms(ordering));
 
 describe('the ordering parameter of the project lists (spec §5.2)', () => {
   it('default: featured first, then owner, then name, ending on id', () => {

@@ -120,10 +120,6 @@ export function orderByTermsSql(terms: OrderTerm[], column: (field: OrderField) 
   return `ORDER BY ${terms.map((term) => `${column(term.field)} ${term.descending ? 'DESC' : 'ASC'}`).join(', ')}`;
 }
 
-export function orderBySql(ordering: string | undefined): string {
-  return orderByTermsSql(orderTerms(ordering));
-}
-
 /** The same order among one owner's projects, where the owner's name is the same for all: what a per-owner index provides. */
 export function ownerOrderBySql(ordering: string | undefined): string {
   return orderByTermsSql(orderTerms(ordering).filter((term) => term.field !== 'owner'));
