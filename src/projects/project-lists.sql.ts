@@ -64,9 +64,14 @@ export function listProjectsStatements(userId: string, criteria: ListProjectsCri
   params.push(page.limit === null ? null : page.offset + page.limit);
   const firstRowsParam = `$${params.length}`;
   const limitOffset = limitOffsetSql(page, params);
-  const shape = `${criteria.includePublic ? 'include_public ' : ''}${filters.shape} ${orderKey(terms)} ${pageBound(page) ?? 'all'}`;
+  const shape = `${criteria.includePublic ? 'include_public ' : ''}${shapeOf(filters, terms, page)}`;
   const texts = PROJECTS_TEXTS.get(shape, () => listProjectsTexts(filters, criteria.includePublic, terms, page, firstRowsParam, limitOffset));
   return { page: { sql: texts.page, params }, count: { sql: texts.count, params: countParams } };
+}
+
+/** What both lists' texts are built from, the values aside: the filters, the order and the page bound. */
+function shapeOf(filters: ProjectFilters, terms: OrderTerm[], page: PageRequest): string {
+  return `${filters.shape} ${orderKey(terms)} ${pageBound(page) ?? 'all'}`;
 }
 
 const PROJECTS_TEXTS = new TextsByShape<{ page: string; count: string }>();
@@ -205,7 +210,7 @@ export function listPublicProjectsStatements(userId: string, criteria: { search?
   const countFilters = new ProjectFilters(countParams).search(criteria.search);
   const terms = orderTerms(criteria.ordering);
   const limitOffset = limitOffsetSql(page, params);
-  const shape = `${filters.shape} ${orderKey(terms)} ${pageBound(page) ?? 'all'}`;
+  const shape = shapeOf(filters, terms, page);
   const texts = PUBLIC_PROJECTS_TEXTS.get(shape, () => {
     const orderBy = orderByTermsSql(terms);
     const and = filters.conditions.map((condition) => ` AND ${condition}`).join('');
